@@ -1,0 +1,159 @@
+"""Fixtures: ``app``, ``client`` and ``runner`` as in Flask's tutorial, plus a workspace with an
+owner and products with real JPEG images.
+
+Tests run on SQLite (a file, so threads share it) and, when TEST_DATABASE_URL names a
+PostgreSQL database, on it instead.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+from PIL import Image
+from sqlalchemy import text
+
+from webapp import create_app
+from webapp.extensions import db
+from webapp.generation.templates import ensure_templates
+from webapp.models import ImageStatus, Membership, Product, ProductImage, User, Video, Workspace
+
+PASSWORD = "correct horse battery"
+
+
+def database_url(tmp_path) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.db'}"
+
+
+def reset_database() -> None:
+    """Drops every table, including Alembic's, so each test starts from nothing."""
+    db.drop_all()
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+def make_config(tmp_path, **overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
+        "MEDIA_DIR": tmp_path / "media",
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "EMBEDDED_WORKER": False,
+        "VIDEO_PROVIDER": "local",
+        "RENDER_SLOTS": 1,
+        "PUBLIC_BASE_URL": "http://127.0.0.1:5000",
+        "ALLOW_PRIVATE_MEDIA_HOSTS": True,
+        "WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "PLAN_LIMITS": {"junior": 30, "senior": 100, "executive": 500},
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture
+def app_factory(tmp_path) -> Callable:
+    """Builds an app on a fresh database; the tables are dropped afterwards."""
+    apps = []
+
+    def build(**overrides):
+        app = create_app(make_config(tmp_path, **overrides))
+        with app.app_context():
+            reset_database()
+            db.create_all()
+            ensure_templates()
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        from webapp.jobs import stop_scheduler
+
+        stop_scheduler(app)
+        with app.app_context():
+            db.session.remove()
+            reset_database()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(app_factory):
+    return app_factory()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def jpeg_bytes(colour=(200, 80, 60), size=(640, 480)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def make_workspace(name="Acme", plan="junior", email="owner@example.com") -> tuple[Workspace, User]:
+    user = User(email=email, name="Owner")
+    user.set_password(PASSWORD)
+    workspace = Workspace(name=name, plan=plan)
+    db.session.add_all([user, workspace, Membership(user=user, workspace=workspace, role="owner")])
+    db.session.commit()
+    return workspace, user
+
+
+def make_product(workspace: Workspace, title="Trail Mug", images=2, key=None, price="19.00") -> Product:
+    from webapp import media
+
+    product = Product(
+        workspace_id=workspace.id, external_key=key or f"key-{title.lower().replace(' ', '-')}-{time.time_ns()}",
+        title=title, sku="SKU-1", description="Sturdy enamel mug. Holds 350 ml. Dishwasher safe.",
+        price=Decimal(price) if price else None,
+    )
+    for position in range(images):
+        relative = media.new_path(f"products/{workspace.id}", ".jpg")
+        media.write_atomically(relative, jpeg_bytes((40 * position + 60, 120, 200)))
+        product.images.append(ProductImage(position=position, file_path=relative, status=ImageStatus.OK.value))
+    db.session.add(product)
+    db.session.commit()
+    return product
+
+
+@pytest.fixture
+def workspace(app):
+    with app.app_context():
+        workspace, user = make_workspace()
+        yield workspace
+
+
+@pytest.fixture
+def owner(app, workspace):
+    return db.session.scalar(db.select(User).filter_by(email="owner@example.com"))
+
+
+@pytest.fixture
+def client(app, workspace):
+    """A client logged in as the workspace owner."""
+    client = app.test_client()
+    response = client.post("/login", data={"email": "owner@example.com", "password": PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 60, interval: float = 0.1) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+def video_status(video_id: int) -> str:
+    db.session.expire_all()
+    db.session.commit()
+    return db.session.get(Video, video_id).status

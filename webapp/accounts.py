@@ -1,0 +1,156 @@
+"""Users, workspaces, memberships and API tokens: the rules for creating and finding them."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from .extensions import db
+from .models import ApiToken, Membership, Role, User, Workspace, utcnow
+
+TOKEN_PREFIX = "rb_"
+
+
+class AccountError(ValueError):
+    """Bad input for an account operation; ``field`` names the form field at fault."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def plan_limit(plan: str) -> int:
+    return current_app.config["PLAN_LIMITS"][plan]
+
+
+def plan_choices() -> list[tuple[str, str]]:
+    return [
+        (name, f"{name.capitalize()} — {limit} videos a month")
+        for name, limit in sorted(current_app.config["PLAN_LIMITS"].items(), key=lambda kv: kv[1])
+    ]
+
+
+def any_user_exists() -> bool:
+    return db.session.scalar(select(func.count(User.id))) > 0
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_user(email: str, password: str, workspace_name: str, plan: str = "junior", name: str = "") -> User:
+    """A user who owns a workspace (created if it does not exist; joined as owner otherwise)."""
+    email = normalize_email(email)
+    if "@" not in email or len(email) > 254:
+        raise AccountError("Enter a valid email address.", "email")
+    if len(password) < 8:
+        raise AccountError("The password must be at least 8 characters long.", "password")
+    if not workspace_name.strip():
+        raise AccountError("Name the workspace.", "workspace")
+    if plan not in current_app.config["PLAN_LIMITS"]:
+        raise AccountError(f"Unknown plan {plan!r}.", "plan")
+    if db.session.scalar(select(User).filter_by(email=email)):
+        raise AccountError("A user with this email already exists.", "email")
+    user = User(email=email, name=name.strip())
+    user.set_password(password)
+    workspace = db.session.scalar(select(Workspace).filter_by(name=workspace_name.strip()))
+    if workspace is None:
+        workspace = Workspace(name=workspace_name.strip(), plan=plan)
+    db.session.add_all([user, Membership(user=user, workspace=workspace, role=Role.OWNER.value)])
+    db.session.commit()
+    return user
+
+
+def unclaimed_workspace_name() -> str:
+    """The name of a workspace nobody belongs to yet (the seeded demo store), or ''."""
+    name = db.session.scalar(
+        select(Workspace.name).where(~Workspace.memberships.any()).order_by(Workspace.id).limit(1)
+    )
+    return name or ""
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = db.session.scalar(select(User).filter_by(email=normalize_email(email)))
+    if user is None or not user.check_password(password):
+        return None
+    return user
+
+
+def workspaces_of(user: User) -> list[Workspace]:
+    return list(
+        db.session.scalars(
+            select(Workspace).join(Membership).where(Membership.user_id == user.id).order_by(Workspace.name)
+        )
+    )
+
+
+def membership(user: User, workspace_id: int) -> Membership | None:
+    return db.session.scalar(select(Membership).filter_by(user_id=user.id, workspace_id=workspace_id))
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(user: User, workspace: Workspace, name: str) -> tuple[ApiToken, str]:
+    """Returns the token row and the plain token, which is shown once and never stored."""
+    name = name.strip()
+    if not name:
+        raise AccountError("Name the token, e.g. after the script that will use it.", "name")
+    if len(name) > 80:
+        raise AccountError("Token names are at most 80 characters.", "name")
+    plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id, workspace_id=workspace.id, name=name, token_hash=hash_token(plain), prefix=plain[:10]
+    )
+    db.session.add(token)
+    db.session.commit()
+    return token, plain
+
+
+def token_for(plain: str) -> ApiToken | None:
+    """The live token for a plain token string, with its last use recorded."""
+    token = db.session.scalar(select(ApiToken).filter_by(token_hash=hash_token(plain)))
+    if token is None or token.revoked_at is not None:
+        return None
+    now = utcnow()
+    # Write the last-used time at most once a minute: API calls stay read-only otherwise.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        token.last_used_at = now
+        db.session.commit()
+    return token
+
+
+def tokens_of(workspace: Workspace) -> list[ApiToken]:
+    return list(
+        db.session.scalars(select(ApiToken).filter_by(workspace_id=workspace.id).order_by(ApiToken.created_at.desc()))
+    )
+
+
+def revoke_token(workspace: Workspace, token_id: int) -> bool:
+    token = db.session.scalar(select(ApiToken).filter_by(id=token_id, workspace_id=workspace.id))
+    if token is None:
+        return False
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        db.session.commit()
+    return True
+
+
+def workspace_for(user: User, wanted_id: int | None) -> tuple[Workspace | None, str | None, list[Workspace]]:
+    """The workspace the user works in (the wanted one if they belong to it, else their first),
+    their role there, and all their workspaces — one query."""
+    rows = db.session.execute(
+        select(Workspace, Membership.role)
+        .join(Membership)
+        .where(Membership.user_id == user.id)
+        .order_by(Workspace.name)
+    ).all()
+    workspaces = [workspace for workspace, _ in rows]
+    for workspace, role in rows:
+        if workspace.id == wanted_id:
+            return workspace, role, workspaces
+    return (rows[0][0], rows[0][1], workspaces) if rows else (None, None, [])

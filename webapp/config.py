@@ -1,0 +1,106 @@
+"""Every setting Reelboard reads from the environment, in one place.
+
+Defaults work on a fresh machine: SQLite and media under ``instance/``, the local renderer,
+and a secret key generated once and kept in ``instance/secret_key``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", PROJECT_ROOT / "instance")).resolve()
+
+# Videos per calendar month, by plan (seeds/002: junior, senior, executive contributors).
+DEFAULT_PLAN_LIMITS = {"junior": 30, "senior": 100, "executive": 500}
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _plan_limits() -> dict[str, int]:
+    """PLAN_LIMITS="junior=30,senior=100,executive=500" overrides the defaults."""
+    limits = dict(DEFAULT_PLAN_LIMITS)
+    for item in filter(None, os.environ.get("PLAN_LIMITS", "").split(",")):
+        name, _, value = item.partition("=")
+        limits[name.strip()] = int(value)
+    return limits
+
+
+def persistent_secret_key(instance_dir: Path) -> str:
+    """The SECRET_KEY when none is set: generated once, then read from instance/secret_key."""
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # O_EXCL: when two processes start at once, one writes and both read the same key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key
+
+
+def default_render_slots() -> int:
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+class Config:
+    """Settings from the environment. Tests pass overrides to ``create_app(config)``."""
+
+    def __init__(self) -> None:
+        self.INSTANCE_DIR = INSTANCE_DIR
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get(
+            "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'reelboard.db'}"
+        )
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or persistent_secret_key(INSTANCE_DIR)
+        self.MEDIA_DIR = Path(os.environ.get("MEDIA_DIR", INSTANCE_DIR / "media")).resolve()
+        self.VIDEO_PROVIDER = os.environ.get("VIDEO_PROVIDER", "local")
+        self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        self.EMBEDDED_WORKER = _bool("EMBEDDED_WORKER", False)
+        self.PORT = _int("PORT", 5000)
+        self.PLAN_LIMITS = _plan_limits()
+        self.RENDER_SLOTS = _int("RENDER_SLOTS", default_render_slots())
+        self.GENERATION_TIMEOUT_S = _int("GENERATION_TIMEOUT_S", 900)
+        self.LEASE_S = _int("LEASE_S", 60)
+        self.MAX_ATTEMPTS = _int("MAX_ATTEMPTS", 3)
+        self.WEBHOOK_SECRET = os.environ.get("WEBHOOK_SECRET", "")
+        self.ALLOW_PRIVATE_MEDIA_HOSTS = _bool("ALLOW_PRIVATE_MEDIA_HOSTS", False)
+        self.TASKAPI_BASE_URL = os.environ.get("TASKAPI_BASE_URL", "")
+        self.TASKAPI_TOKEN = os.environ.get("TASKAPI_TOKEN", "")
+        self.RCK_BASE_URL = os.environ.get("RCK_BASE_URL", "")
+        self.KIE_BASE_URL = os.environ.get("KIE_BASE_URL", "https://api.kie.ai")
+        self.KIE_UPLOAD_URL = os.environ.get("KIE_UPLOAD_URL", "https://kieai.redpanda.ai")
+        self.KIE_API_KEY = os.environ.get("KIE_API_KEY", "")
+        self.KIE_MODEL = os.environ.get("KIE_MODEL", "veo3_fast")
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+        self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+        self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
+    # Fixed (not from the environment).
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+    RATELIMIT_HEADERS_ENABLED = True
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in dir(self) if k.isupper()}

@@ -1,0 +1,1 @@
+"""Video providers: the only code that talks to a provider (DESIGN.md §5)."""

@@ -1,0 +1,106 @@
+"""The products table with bulk generation, and a product's page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, render_template, request
+from flask_login import current_user
+
+from ..catalog import service as catalog
+from ..generation import quota, service
+from ..generation.errors import GenerationError
+from ..generation.templates import all_templates
+from . import live
+from .forms import BulkForm, GenerateForm
+from .helpers import fragment_or_page, page_number, usage_changed
+
+bp = Blueprint("products", __name__)
+
+PER_PAGE = 25
+
+
+@bp.get("/products")
+def index():
+    search = request.args.get("q", "").strip()[:100]
+    page = catalog.list_products(g.workspace, page_number(), PER_PAGE, search)
+    form = _bulk_form()
+    return fragment_or_page(
+        "products/index.html",
+        "partials/product_table.html",
+        page=page,
+        search=search,
+        has_video=catalog.completed_templates(p.id for p in page.items),
+        form=form,
+        usage=quota.usage(g.workspace),
+    )
+
+
+def _bulk_form() -> BulkForm:
+    form = BulkForm()
+    form.template.choices = [(t.key, t.name) for t in all_templates()]
+    return form
+
+
+def _bulk_input(form: BulkForm) -> dict:
+    return {
+        "product_ids": request.form.getlist("product_ids"),
+        "template": form.template.data,
+        "options": {"aspect_ratio": form.aspect_ratio.data, "duration": form.duration.data, "music": form.music.data},
+        "skip_existing": form.skip_existing.data,
+    }
+
+
+@bp.post("/products/bulk/confirm")
+def bulk_confirm():
+    """Step one: say how many videos will be made and how much quota they use."""
+    form = _bulk_form()
+    if not form.validate_on_submit():
+        return render_template("partials/bulk_result.html", errors=_errors(form)), 200
+    chosen = _bulk_input(form)
+    if not chosen["product_ids"]:
+        return render_template("partials/bulk_result.html", errors=["Select at least one product."])
+    return render_template(
+        "partials/bulk_confirm.html",
+        count=len(set(chosen["product_ids"])),
+        template=next((t for t in all_templates() if t.key == chosen["template"]), None),
+        usage=quota.usage(g.workspace),
+        chosen=chosen,
+    )
+
+
+@bp.post("/products/bulk")
+def bulk_generate():
+    """Step two: queue what fits and show what happened to each product."""
+    form = _bulk_form()
+    if not form.validate_on_submit():
+        return render_template("partials/bulk_result.html", errors=_errors(form))
+    try:
+        outcomes = service.create_bulk(g.workspace, current_user, **_bulk_input(form))
+    except GenerationError as error:
+        return render_template("partials/bulk_result.html", errors=[error.message])
+    groups = {kind: [o for o in outcomes if o.result == kind] for kind in ("queued", "skipped_existing", "over_quota", "invalid")}
+    return render_template("partials/bulk_result.html", groups=groups), 200, usage_changed()
+
+
+def _errors(form) -> list[str]:
+    return [f"{getattr(form, name).label.text}: {message}" for name, messages in form.errors.items() for message in messages]
+
+
+@bp.get("/products/<int:product_id>")
+def detail(product_id: int):
+    try:
+        product = service.get_product(g.workspace, product_id)
+    except GenerationError:
+        abort(404)
+    videos = catalog.product_videos(product)
+    form = GenerateForm(product_id=str(product.id))
+    return render_template(
+        "products/detail.html",
+        product=product,
+        videos=videos,
+        latest=videos[0] if videos else None,
+        positions=service.queue_positions(videos[:1]),
+        watch=live.watch_list(videos[:1], service.queue_positions(videos[:1])),
+        templates=all_templates(),
+        form=form,
+        usage=quota.usage(g.workspace),
+    )
