@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import pytest
 from PIL import Image
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
 from webapp import create_app
 from webapp.extensions import db
@@ -25,8 +25,28 @@ from webapp.models import ImageStatus, Membership, Product, ProductImage, User, 
 PASSWORD = "correct horse battery"
 
 
-def database_url(tmp_path) -> str:
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.db'}"
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A private database for this pytest process on the TEST_DATABASE_URL server, so runs that
+    share the server do not drop each other's tables; None when testing on SQLite."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        yield None
+        return
+    server = make_url(url)
+    name = f"reelboard_test_{os.getpid()}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def database_url(tmp_path, postgres_url=None) -> str:
+    return postgres_url or f"sqlite:///{tmp_path / 'test.db'}"
 
 
 def reset_database() -> None:
@@ -36,11 +56,11 @@ def reset_database() -> None:
         connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
 
 
-def make_config(tmp_path, **overrides) -> dict:
+def make_config(tmp_path, postgres_url=None, **overrides) -> dict:
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": database_url(tmp_path),
+        "SQLALCHEMY_DATABASE_URI": database_url(tmp_path, postgres_url),
         "MEDIA_DIR": tmp_path / "media",
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
@@ -57,12 +77,12 @@ def make_config(tmp_path, **overrides) -> dict:
 
 
 @pytest.fixture
-def app_factory(tmp_path) -> Callable:
+def app_factory(tmp_path, postgres_url) -> Callable:
     """Builds an app on a fresh database; the tables are dropped afterwards."""
     apps = []
 
     def build(**overrides):
-        app = create_app(make_config(tmp_path, **overrides))
+        app = create_app(make_config(tmp_path, postgres_url, **overrides))
         with app.app_context():
             reset_database()
             db.create_all()

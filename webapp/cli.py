@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from . import accounts
@@ -21,6 +22,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("email")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--workspace", "workspace_name", required=True, help="Created if it does not exist.")
@@ -36,6 +38,7 @@ def create_user(email: str, password: str, workspace_name: str, plan: str, name:
 
 
 @click.command("create-token")
+@with_appcontext
 @click.argument("email")
 @click.option("--name", default="cli", show_default=True, help="What the token is for.")
 @click.option("--workspace", "workspace_name", default=None, help="Defaults to the user's first workspace.")
@@ -57,6 +60,7 @@ def create_token(email: str, name: str, workspace_name: str | None) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--workspace", "workspace_name", default="Demo Store", show_default=True)
 @click.option("--previews/--no-previews", default=True, help="Also render the template preview clips.")
 @click.option("--if-empty", is_flag=True, help="Add the demo workspace only when there is no workspace yet.")
@@ -83,6 +87,7 @@ def seed_demo(workspace_name: str, previews: bool, if_empty: bool) -> None:
 
 
 @click.command("render-previews")
+@with_appcontext
 @click.option("--force", is_flag=True, help="Render again even where a preview exists.")
 def render_previews(force: bool) -> None:
     """Render a short preview clip of every template from the demo images."""
@@ -97,6 +102,7 @@ def _render_previews(force: bool) -> None:
 
 
 @click.command("import-products")
+@with_appcontext
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--workspace", "workspace_name", required=True)
 def import_products(file: Path, workspace_name: str) -> None:
@@ -116,6 +122,7 @@ def import_products(file: Path, workspace_name: str) -> None:
 
 
 @click.command("worker")
+@with_appcontext
 def worker() -> None:
     """Run the background jobs (dispatch, sync, reap) in this process until stopped."""
     from .jobs import start_scheduler, stop_scheduler
