@@ -91,6 +91,29 @@ class Config:
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
         self.LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+        self.IMAGE_MAX_BYTES = _int("IMAGE_MAX_BYTES", 10 * 1024 * 1024)
+        self.IMAGES_PER_PRODUCT = _int("IMAGES_PER_PRODUCT", 10)
+        self.IMAGE_DOWNLOAD_WORKERS = _int("IMAGE_DOWNLOAD_WORKERS", 4)
+        self.IMAGE_DOWNLOAD_TIMEOUT_S = _int("IMAGE_DOWNLOAD_TIMEOUT_S", 20)
+        # Remote providers (webapp/providers/http.py): every call has these timeouts; 5xx, 429,
+        # timeouts and connection errors get PROVIDER_RETRIES quick retries, longer waits are the worker's.
+        self.PROVIDER_CONNECT_TIMEOUT_S = float(os.environ.get("PROVIDER_CONNECT_TIMEOUT_S") or 5)
+        self.PROVIDER_READ_TIMEOUT_S = float(os.environ.get("PROVIDER_READ_TIMEOUT_S") or 30)
+        self.PROVIDER_RETRIES = _int("PROVIDER_RETRIES", 2)
+        self.PROVIDER_BACKOFF_S = float(os.environ.get("PROVIDER_BACKOFF_S") or 0.5)
+        self.PROVIDER_BACKOFF_CAP_S = float(os.environ.get("PROVIDER_BACKOFF_CAP_S") or 5)
+        self.PROVIDER_SUBMIT_BATCH = _int("PROVIDER_SUBMIT_BATCH", 100)  # submits per dispatch tick
+        # Seconds between status polls of one job, "first,longest" (it backs off while nothing changes).
+        self.TASKAPI_POLL_S = os.environ.get("TASKAPI_POLL_S", "2,15")
+        self.TASKAPI_TRANSITION_TYPE = os.environ.get("TASKAPI_TRANSITION_TYPE", "ENERGETIC")
+        self.RCK_POLL_S = os.environ.get("RCK_POLL_S", "15,60")  # callbacks come first; polling is the fallback
+        self.KIE_POLL_S = os.environ.get("KIE_POLL_S", "3,30")
+        self.KIE_UPLOAD_TTL_S = _int("KIE_UPLOAD_TTL_S", 3 * 24 * 3600)  # Kie.ai deletes uploads after 3 days
+        self.CIRCUIT_FAILURE_THRESHOLD = _int("CIRCUIT_FAILURE_THRESHOLD", 5)
+        self.CIRCUIT_COOL_OFF_S = float(os.environ.get("CIRCUIT_COOL_OFF_S") or 30)
+        self.SYNC_THREADS = _int("SYNC_THREADS", 8)
+        self.SYNC_BATCH = _int("SYNC_BATCH", 100)
+        self.MIRROR_MAX_BYTES = _int("MIRROR_MAX_BYTES", 200 * 1024 * 1024)
 
     # Fixed (not from the environment).
     SESSION_COOKIE_HTTPONLY = True

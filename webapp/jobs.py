@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
+from .catalog import images
 from .extensions import db
 from .generation.worker import Worker
+from .maintenance import refresh_query_statistics
+from .providers.registry import shutdown_providers
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,8 @@ JOBS = (
     PeriodicJob("dispatch", 1, Worker.dispatch),
     PeriodicJob("sync", 2, Worker.sync),
     PeriodicJob("reap", 30, Worker.reap),
+    PeriodicJob("images", 2, lambda worker: images.download_pending(worker.owner)),
+    PeriodicJob("statistics", 3600, lambda worker: refresh_query_statistics()),
     PeriodicJob("heartbeat", 10, Worker.heartbeat),
 )
 
@@ -64,10 +69,13 @@ def start_scheduler(app: Flask) -> BackgroundScheduler:
 
 
 def stop_scheduler(app: Flask) -> None:
+    """Stops the jobs and this process's renders, and hands its videos back to other workers."""
     scheduler, worker = app.extensions.pop(EXTENSION, (None, None))
-    if scheduler is None:
+    if scheduler is not None:
+        scheduler.shutdown(wait=True)
+    shutdown_providers(app)
+    if worker is None:
         return
-    scheduler.shutdown(wait=True)
     with app.app_context():
         worker.release_leases()
         db.session.remove()

@@ -173,6 +173,9 @@ class ProductImage(db.Model):
     # A copy uploaded to a provider's temporary storage (Kie.ai keeps files 3 days).
     provider_file_url: Mapped[str | None] = mapped_column(String(2048))
     provider_file_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A pending download is leased to one process at a time (catalog.images.download_pending).
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     product: Mapped[Product] = relationship(back_populates="images")
@@ -251,6 +254,9 @@ class Video(db.Model):
     canceled_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     product: Mapped[Product] = relationship()
+    template: Mapped[Template | None] = relationship(
+        primaryjoin="foreign(Video.template_key) == Template.key", viewonly=True
+    )
     user: Mapped[User | None] = relationship()
     events: Mapped[list[VideoEvent]] = relationship(
         back_populates="video", order_by="VideoEvent.id", cascade="all, delete-orphan", passive_deletes=True

@@ -6,6 +6,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from .views import bp
+    from . import errors
+    from .views import ID, IdConverter, bp
 
+    app.url_map.converters[ID] = IdConverter
+    errors.init_app(app)
     app.register_blueprint(bp)

@@ -15,6 +15,7 @@ import logging
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..extensions import db
 from ..models import Video, VideoEvent, VideoStatus, utcnow
@@ -75,10 +76,14 @@ def transition(video: Video, target: VideoStatus, message: str, **changes: Any) 
     db.session.add(
         VideoEvent(video_id=video_id, kind="status", from_status=current.value, to_status=target.value, message=message)
     )
-    if target in (S.FAILED, S.CANCELED):
-        quota.refund(video)
+    if target in (S.FAILED, S.CANCELED) and quota.refund(video):
+        values["quota_refunded"] = True
     db.session.commit()
-    db.session.expire(video)
+    if video in db.session:
+        db.session.expire(video)
+    else:  # a detached copy: keep it true to what was written
+        for key, value in values.items():
+            set_committed_value(video, key, value)
     log.info("video %s: %s -> %s: %s", video_id, current, target, message)
     return True
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, insert, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -422,39 +422,52 @@ def delete_video(workspace: Workspace, video_id: Any) -> None:
 # -------------------------------------------------------------- queries ----
 
 
-def video_query(
+def _video_conditions(workspace: Workspace, status: str | None, search: str | None, product_id: int | None) -> list:
+    conditions = [Video.workspace_id == workspace.id]
+    if status:
+        conditions.append(Video.status == status)
+    if product_id:
+        conditions.append(Video.product_id == product_id)
+    if search:
+        text = search.strip()
+        # products first: scanning the products table beats joining every video to its product
+        matching_products = select(Product.id).where(
+            Product.workspace_id == workspace.id,
+            or_(Product.title.icontains(text, autoescape=True), Product.sku.icontains(text, autoescape=True)),
+        )
+        conditions.append(or_(Video.product_id.in_(matching_products), Video.title.icontains(text, autoescape=True)))
+    return conditions
+
+
+def list_videos(
     workspace: Workspace,
+    page: int = 1,
+    per_page: int = 20,
     *,
     status: str | None = None,
     search: str | None = None,
     product_id: int | None = None,
     sort: str = "createdAt",
     order: str = "desc",
-) -> Select:
-    """Videos of the workspace with their product, filtered and sorted (one SELECT)."""
-    query = (
+) -> Page:
+    """A page of the workspace's videos with product and template, filtered and sorted: two
+    statements (the count, and the rows with their product and template joined)."""
+    conditions = _video_conditions(workspace, status, search, product_id)
+    count = select(func.count(Video.id)).where(*conditions)
+    column = SORTS.get(sort, Video.created_at)
+    direction = column.asc() if order == "asc" else column.desc()
+    tie = Video.id.asc() if order == "asc" else Video.id.desc()
+    # generatedDate is empty until a video starts: those come last either way
+    ordering = (column.is_(None), direction, tie) if column is Video.started_at else (direction, tie)
+    rows = (
         select(Video)
         .join(Video.product)
-        .options(contains_eager(Video.product))
-        .where(Video.workspace_id == workspace.id)
+        .outerjoin(Video.template)
+        .options(contains_eager(Video.product), contains_eager(Video.template))
+        .where(*conditions)
+        .order_by(*ordering)
     )
-    if status:
-        query = query.where(Video.status == status)
-    if product_id:
-        query = query.where(Video.product_id == product_id)
-    if search:
-        pattern = f"%{search.strip()}%"
-        query = query.where(or_(Product.title.ilike(pattern), Product.sku.ilike(pattern), Video.title.ilike(pattern)))
-    column = SORTS.get(sort, Video.created_at)
-    if order == "asc":
-        query = query.order_by(column.is_(None), column.asc(), Video.id.asc())
-    else:
-        query = query.order_by(column.is_(None), column.desc(), Video.id.desc())
-    return query
-
-
-def list_videos(workspace: Workspace, page: int = 1, per_page: int = 20, **filters: Any) -> Page:
-    return paginate(video_query(workspace, **filters), page, per_page)
+    return paginate(rows, page, per_page, count_query=count)
 
 
 def queue_positions(videos: Iterable[Video]) -> dict[int, int]:

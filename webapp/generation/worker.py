@@ -4,6 +4,11 @@ Each tick claims videos with a lease in their row (owner + expiry) — FOR UPDAT
 on PostgreSQL, a compare-and-set UPDATE on SQLite — so any number of processes can run the
 ticks against one database and each video is worked by one of them at a time. A process that
 dies loses nothing: its leases expire and another process takes the work over.
+
+Provider calls run in one bounded thread pool per process. A sync tick claims due videos in
+batches, polls them in the pool, and writes the polls that changed nothing but progress back
+in one statement per batch; a finished job is applied (and its result mirrored) one by one.
+A circuit breaker per provider (``health``) stops calls to a provider that stopped answering.
 """
 
 from __future__ import annotations
@@ -11,13 +16,17 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from itertools import repeat
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, case, delete, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from .. import media
@@ -38,7 +47,10 @@ from ..providers.base import (
     ProviderError,
     ProviderState,
     ProviderStatus,
+    StagedFile,
 )
+from ..providers.http import OutcomeUnknown, Unreachable
+from ..providers.mirror import MirrorError, discard, mirror_result
 from ..providers.registry import REPORTER, get_provider
 from . import health
 from .lifecycle import record_event, record_progress, transition
@@ -46,10 +58,12 @@ from .service import cancel_at_provider
 
 log = logging.getLogger(__name__)
 
-SYNC_BATCH = 100
 BACKOFF_FACTOR = 1.5
 HEARTBEAT_FRESH_S = 60
 WEBHOOK_DELIVERIES_KEPT = timedelta(days=7)
+SYNC_TICK_BUDGET_S = 20.0  # a sync tick claims no new batch after this long
+POLL_SLACK_S = 0.5  # a video due this soon is polled in this tick, not a whole tick late
+MAX_SUBMIT_DELAY_S = 60.0
 
 
 def new_worker_id() -> str:
@@ -57,27 +71,45 @@ def new_worker_id() -> str:
 
 
 def claim(
-    status: VideoStatus, provider: str, limit: int, owner: str, *, include_own: bool = False
-) -> list[int]:
-    """Leases up to ``limit`` due videos in ``status`` for ``owner``; returns their ids."""
+    status: VideoStatus,
+    provider: str,
+    limit: int,
+    owner: str,
+    *,
+    include_own: bool = False,
+    slack_s: float = 0.0,
+    columns: tuple = (Video.id,),
+) -> list[Any]:
+    """Leases up to ``limit`` due videos in ``status`` for ``owner``; returns their ``columns``.
+
+    Pending videos are taken oldest first, generating ones most overdue first."""
     if limit <= 0:
         return []
     now = utcnow()
     free = or_(Video.lease_expires_at.is_(None), Video.lease_expires_at < now)
     if include_own:
         free = or_(free, Video.lease_owner == owner)
-    due = or_(Video.next_poll_at.is_(None), Video.next_poll_at <= now)
+    due = or_(Video.next_poll_at.is_(None), Video.next_poll_at <= now + timedelta(seconds=slack_s))
     conditions = (Video.status == status.value, Video.provider == provider, free, due)
-    candidates = select(Video.id).where(*conditions).order_by(Video.created_at, Video.id).limit(limit)
+    order = (Video.next_poll_at, Video.id) if status is VideoStatus.GENERATING else (Video.created_at, Video.id)
+    candidates = select(Video.id).where(*conditions).order_by(*order).limit(limit)
     if db.session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
+    # A CTE is evaluated once; PostgreSQL may re-run an IN (subquery) per row and claim more
+    # than ``limit``.
+    claimable = candidates.cte("claimable")
     claimed = db.session.execute(
         update(Video)
-        .where(Video.id.in_(candidates.scalar_subquery()), *conditions)
-        .values(lease_owner=owner, lease_expires_at=now + timedelta(seconds=current_app.config["LEASE_S"]))
-        .returning(Video.id)
+        .where(Video.id == claimable.c.id, *conditions)
+        # a lease is not a change anyone sees: keep updated_at, which the live pages watch
+        .values(
+            lease_owner=owner,
+            lease_expires_at=now + timedelta(seconds=current_app.config["LEASE_S"]),
+            updated_at=Video.updated_at,
+        )
+        .returning(*columns)
         .execution_options(synchronize_session=False)
-    ).scalars().all()
+    ).all()
     db.session.commit()
     return list(claimed)
 
@@ -117,10 +149,63 @@ def _load(video_id: int) -> Video | None:
     )
 
 
-def _next_poll(provider: Provider, interval: float, progressed: bool) -> tuple[float, Any]:
+def _next_poll(provider: Provider, interval: float, progressed: bool, now: datetime) -> tuple[float, datetime]:
     low, high = provider.poll_interval
     interval = low if progressed else min(high, max(low, interval * BACKOFF_FACTOR))
-    return interval, utcnow() + timedelta(seconds=interval)
+    return interval, now + timedelta(seconds=interval)
+
+
+@dataclass(frozen=True)
+class _Reschedule:
+    """A polled video that stays generating: when to poll it next, and its progress if it moved."""
+
+    video_id: int
+    interval: float
+    progressed: bool
+    progress: int | None = None
+    message: str | None = None
+    delay: float | None = None  # wait exactly this long (Retry-After, an open circuit)
+
+
+class _CallTally:
+    """The outcomes of one batch's calls, for the circuit breaker. Once ``threshold`` calls in
+    a row failed, the rest of the batch is not called: a dead provider costs a few timeouts,
+    not a batch's worth."""
+
+    def __init__(self, threshold: int) -> None:
+        self._lock = threading.Lock()
+        self.threshold = threshold
+        self.answered = 0
+        self.trailing_failures = 0
+        self.error = ""
+
+    def answer(self) -> None:
+        with self._lock:
+            self.answered += 1
+            self.trailing_failures = 0
+
+    def fail(self, error: str) -> None:
+        with self._lock:
+            self.trailing_failures += 1
+            self.error = error
+
+    @property
+    def tripped(self) -> bool:
+        return self.trailing_failures >= self.threshold
+
+    def record(self, provider: str) -> None:
+        if self.trailing_failures:
+            health.record_failure(provider, self.error, self.trailing_failures, after_success=self.answered > 0)
+        elif self.answered:
+            health.record_success(provider)
+
+
+def _note_call(provider: str, error: ProviderError | None) -> None:
+    """One call's outcome for the circuit breaker: an answer, even a refusal, is health."""
+    if error is not None and error.retryable:
+        health.record_failure(provider, str(error))
+    else:
+        health.record_success(provider)
 
 
 class Worker:
@@ -129,103 +214,11 @@ class Worker:
     def __init__(self, app: Flask, owner: str | None = None) -> None:
         self.app = app
         self.owner = owner or new_worker_id()
-        self._poll_pool = ThreadPoolExecutor(max_workers=app.config.get("SYNC_THREADS", 8), thread_name_prefix="sync")
+        self._pool = ThreadPoolExecutor(max_workers=app.config.get("SYNC_THREADS", 8), thread_name_prefix="provider")
         app.extensions[REPORTER] = self.report
 
-    # ------------------------------------------------------------ dispatch --
-
-    def dispatch(self) -> int:
-        """Hands pending videos to their provider, as many as each has room for."""
-        started = 0
-        for name in db.session.scalars(
-            select(Video.provider).where(Video.status == VideoStatus.PENDING.value).distinct()
-        ).all():
-            provider = get_provider(name)
-            if not health.allows_calls(name):
-                continue
-            for video_id in claim(VideoStatus.PENDING, name, provider.capacity(), self.owner):
-                started += self._submit(video_id, provider)
-        return started
-
-    def _submit(self, video_id: int, provider: Provider) -> int:
-        video = _load(video_id)
-        if video is None or video.status != VideoStatus.PENDING.value or video.lease_owner != self.owner:
-            return 0
-        config = current_app.config
-        try:
-            request = build_request(video)
-            external_id = video.external_job_id
-            if external_id is None and video.submit_started_at is not None:
-                # an earlier submit may have reached the provider and lost its answer
-                external_id = provider.find_submitted(request)
-            if external_id is None:
-                video.submit_started_at, video.attempts = utcnow(), video.attempts + 1
-                db.session.commit()
-                external_id = provider.submit(request)
-        except ProviderError as error:
-            if error.retryable:
-                health.record_failure(provider.name, str(error))
-            return self._submit_failed(video, provider, error)
-        except Exception as error:  # a bug must fail the video with a reason, not retry forever
-            log.exception("submitting video %s to %s crashed", video_id, provider.name)
-            transition(video, VideoStatus.FAILED, f"Could not start the generation: {error}")
-            return 0
-        health.record_success(provider.name)
-        interval = provider.poll_interval[0]
-        local = provider.name == "local"
-        return int(
-            transition(
-                video,
-                VideoStatus.GENERATING,
-                f"Started by {provider.name}" + (f" (job {external_id})" if not local else ""),
-                external_job_id=external_id,
-                progress=0,
-                progress_message="Starting",
-                poll_interval_s=interval,
-                next_poll_at=utcnow() + timedelta(seconds=interval),
-                # a local render stays leased to this process, which renews the lease while it runs
-                lease_owner=self.owner if local else None,
-                lease_expires_at=utcnow() + timedelta(seconds=config["LEASE_S"]) if local else None,
-            )
-        )
-
-    def _submit_failed(self, video: Video, provider: Provider, error: ProviderError) -> int:
-        video_id = video.id
-        if error.retryable and video.attempts < current_app.config["MAX_ATTEMPTS"]:
-            delay = error.retry_after or min(60.0, 2.0 * 2 ** video.attempts)
-            db.session.execute(
-                update(Video)
-                .where(Video.id == video_id, Video.lease_owner == self.owner)
-                .values(lease_owner=None, lease_expires_at=None, next_poll_at=utcnow() + timedelta(seconds=delay),
-                        progress_message=f"Waiting to retry: {error}"[:255])
-                .execution_options(synchronize_session=False)
-            )
-            db.session.commit()
-            record_event(video_id, "provider", f"Submit to {provider.name} failed, retrying in {delay:.0f} s: {error}")
-            return 0
-        transition(video, VideoStatus.FAILED, f"{provider.name} refused the video: {error}")
-        return 0
-
-    # ---------------------------------------------------------------- sync --
-
-    def sync(self) -> int:
-        """Polls the provider of each generating video that is due, in a bounded thread pool."""
-        polled = 0
-        for name in db.session.scalars(
-            select(Video.provider).where(Video.status == VideoStatus.GENERATING.value).distinct()
-        ).all():
-            provider = get_provider(name)
-            if name == "local":
-                self._stop_abandoned_renders(provider)
-            if not health.allows_calls(name):
-                continue
-            ids = claim(VideoStatus.GENERATING, name, SYNC_BATCH, self.owner, include_own=True)
-            db.session.remove()
-            list(self._poll_pool.map(lambda video_id: self._in_app(self._poll, video_id, provider), ids))
-            polled += len(ids)
-        return polled
-
     def _in_app(self, function, *args):
+        """Runs ``function`` in a pool thread with its own app context and session."""
         with self.app.app_context():
             try:
                 return function(*args)
@@ -234,46 +227,284 @@ class Worker:
             finally:
                 db.session.remove()
 
-    def _poll(self, video_id: int, provider: Provider) -> None:
-        video = _load(video_id)
-        if video is None or video.status != VideoStatus.GENERATING.value or video.lease_owner != self.owner:
-            return
-        try:
-            status = provider.status(video.external_job_id)
-        except JobNotFound as error:
-            if provider.name == "local":
-                self._restart_render(video, provider)
-            else:
-                transition(video, VideoStatus.FAILED, f"{provider.name} no longer knows this job: {error}")
-            return
-        except ProviderError as error:
-            if not error.retryable:
-                transition(video, VideoStatus.FAILED, f"{provider.name} answered with an error: {error}")
-                return
-            health.record_failure(provider.name, str(error))
-            self._reschedule(video, provider, progressed=False, delay=error.retry_after)
-            return
-        health.record_success(provider.name)
-        progressed = apply_status(video, status, provider)
-        if video.status == VideoStatus.GENERATING.value:
-            self._reschedule(video, provider, progressed)
+    def _providers_with(self, status: VideoStatus) -> list[Provider]:
+        names = db.session.scalars(select(Video.provider).where(Video.status == status.value).distinct()).all()
+        db.session.commit()
+        providers = []
+        for name in names:
+            try:
+                providers.append(get_provider(name))
+            except ProviderError as error:
+                log.error("videos wait for provider %s: %s", name, error)
+        return providers
 
-    def _reschedule(self, video: Video, provider: Provider, progressed: bool, delay: float | None = None) -> None:
-        interval, next_poll_at = _next_poll(provider, video.poll_interval_s, progressed)
-        if delay:
-            next_poll_at = utcnow() + timedelta(seconds=delay)
+    # ------------------------------------------------------------ dispatch --
+
+    def dispatch(self) -> int:
+        """Hands pending videos to their provider, as many as each has room for, in the pool."""
+        started = 0
+        for provider in self._providers_with(VideoStatus.PENDING):
+            budget = health.call_budget(provider.name)
+            limit = provider.capacity() if budget is None else min(budget, provider.capacity())
+            ids = [row.id for row in claim(VideoStatus.PENDING, provider.name, limit, self.owner)]
+            submits = self._pool.map(self._in_app, repeat(self._submit), ids, repeat(provider))
+            started += sum(result or 0 for result in submits)
+        return started
+
+    def _submit(self, video_id: int, provider: Provider) -> int:
+        video = _load(video_id)
+        if video is None or video.status != VideoStatus.PENDING.value or video.lease_owner != self.owner:
+            db.session.rollback()
+            return 0
+        sent = False
+        try:
+            external_id = video.external_job_id
+            if external_id is None and video.submit_started_at is not None:
+                # the last submit went out and its answer was lost: the job may exist already
+                external_id = provider.find_submitted(build_request(video))
+            if external_id is None:
+                staged = self._stage_inputs(video, provider)
+                video.submit_started_at, video.attempts = utcnow(), video.attempts + 1
+                request = build_request(video)
+                if staged is not None:
+                    request = replace(request, image_urls=staged)
+                db.session.commit()
+                sent = True
+                external_id = provider.submit(request)
+        except ProviderError as error:
+            _note_call(provider.name, error)
+            return self._submit_failed(video_id, provider, error, sent)
+        except Exception as error:  # a bug must fail the video with a reason, not retry forever
+            log.exception("submitting video %s to %s crashed", video_id, provider.name)
+            db.session.rollback()
+            transition(db.session.get(Video, video_id), VideoStatus.FAILED, f"Could not start the generation: {error}")
+            return 0
+        _note_call(provider.name, None)
+        interval = provider.poll_interval[0]
         local = provider.name == "local"
+        moved = transition(
+            video,
+            VideoStatus.GENERATING,
+            f"Started by {provider.name}" + (f" (job {external_id})" if not local else ""),
+            external_job_id=external_id,
+            progress=0,
+            progress_message="Starting",
+            poll_interval_s=interval,
+            next_poll_at=utcnow() + timedelta(seconds=interval),
+            # a local render stays leased to this process, which renews the lease while it runs
+            lease_owner=self.owner if local else None,
+            lease_expires_at=utcnow() + timedelta(seconds=current_app.config["LEASE_S"]) if local else None,
+        )
+        if not moved:
+            self._submitted_meanwhile(video_id, provider, external_id)
+        return int(moved)
+
+    def _stage_inputs(self, video: Video, provider: Provider) -> tuple[str, ...] | None:
+        """Copies the product images to the provider's storage where it needs that (Kie.ai),
+        reusing the copies recorded on the images while they last; returns their URLs."""
+        stage = getattr(provider, "stage_images", None)
+        if stage is None:
+            return None
+        images = video.product.ready_images
+        known = [
+            StagedFile(image.provider_file_url, image.provider_file_expires_at)
+            if image.provider_file_url and image.provider_file_expires_at
+            else None
+            for image in images
+        ]
+        staged = stage(tuple(media.absolute(image.file_path) for image in images), known)
+        for image, copy in zip(images, staged, strict=True):
+            image.provider_file_url, image.provider_file_expires_at = copy.url, copy.expires_at
+        db.session.commit()
+        return tuple(copy.url for copy in staged)
+
+    def _submitted_meanwhile(self, video_id: int, provider: Provider, external_id: str) -> None:
+        """The submit went through but the video changed meanwhile: canceled or deleted by a
+        person (stop the job), or started by the provider's own callback (keep the job id)."""
+        db.session.rollback()
+        status = db.session.scalar(select(Video.status).where(Video.id == video_id))
+        if status in (None, VideoStatus.CANCELED.value):
+            cancel_at_provider(provider.name, external_id)
+            return
         db.session.execute(
             update(Video)
-            .where(Video.id == video.id, Video.lease_owner == self.owner)
+            .where(Video.id == video_id, Video.external_job_id.is_(None), Video.status != VideoStatus.PENDING.value)
+            .values(external_job_id=external_id, updated_at=Video.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+
+    def _submit_failed(self, video_id: int, provider: Provider, error: ProviderError, sent: bool) -> int:
+        db.session.rollback()
+        video = db.session.get(Video, video_id)
+        if video is None or video.status != VideoStatus.PENDING.value:
+            return 0
+        if not error.retryable:
+            transition(video, VideoStatus.FAILED, f"{provider.name} refused the video: {error}")
+            return 0
+        never_sent = isinstance(error, Unreachable)
+        # a request that never reached the provider is not an attempt; while it stays
+        # unreachable the circuit breaker pauses dispatch and the video waits in the queue
+        attempts = video.attempts - 1 if sent and never_sent else video.attempts
+        if attempts >= current_app.config["MAX_ATTEMPTS"] and not never_sent:
+            transition(video, VideoStatus.FAILED, f"{provider.name} could not take the video after {attempts} attempts: {error}")
+            return 0
+        delay = error.retry_after or min(MAX_SUBMIT_DELAY_S, provider.poll_interval[0] * 2 ** max(1, attempts))
+        # an answer that was lost leaves submit_started_at set: the next try reconciles first
+        answer_lost = isinstance(error, OutcomeUnknown) or (not sent and video.submit_started_at is not None)
+        db.session.execute(
+            update(Video)
+            .where(Video.id == video_id, Video.lease_owner == self.owner, Video.status == VideoStatus.PENDING.value)
             .values(
-                poll_interval_s=interval,
-                next_poll_at=next_poll_at,
-                lease_owner=self.owner if local else None,
-                lease_expires_at=utcnow() + timedelta(seconds=current_app.config["LEASE_S"]) if local else None,
+                lease_owner=None,
+                lease_expires_at=None,
+                attempts=attempts,
+                submit_started_at=video.submit_started_at if answer_lost else None,
+                next_poll_at=utcnow() + timedelta(seconds=delay),
+                progress_message=f"Waiting to retry: {error}"[:255],
             )
             .execution_options(synchronize_session=False)
         )
+        db.session.commit()
+        record_event(video_id, "provider", f"Submit to {provider.name} failed, retrying in {delay:.0f} s: {error}")
+        return 0
+
+    # ---------------------------------------------------------------- sync --
+
+    def sync(self) -> int:
+        """Polls the provider of each generating video that is due, in the bounded pool."""
+        deadline = time.monotonic() + SYNC_TICK_BUDGET_S
+        polled = 0
+        for provider in self._providers_with(VideoStatus.GENERATING):
+            if provider.name == "local":
+                self._stop_abandoned_renders(provider)
+            polled += self._sync_provider(provider, deadline)
+        return polled
+
+    def _sync_provider(self, provider: Provider, deadline: float) -> int:
+        config = current_app.config
+        batch = int(config["SYNC_BATCH"])
+        columns = (Video.id, Video.external_job_id, Video.progress, Video.progress_message, Video.poll_interval_s)
+        polled = 0
+        while time.monotonic() < deadline:
+            budget = health.call_budget(provider.name)
+            if budget == 0:
+                break
+            limit = batch if budget is None else budget
+            rows = claim(
+                VideoStatus.GENERATING, provider.name, limit, self.owner,
+                include_own=True, slack_s=POLL_SLACK_S, columns=columns,
+            )
+            if not rows:
+                break
+            tally = _CallTally(int(config["CIRCUIT_FAILURE_THRESHOLD"]))
+            cool_off = float(config["CIRCUIT_COOL_OFF_S"])
+            polls = list(self._pool.map(self._poll, rows, repeat(provider), repeat(tally), repeat(cool_off)))
+            self._write_back(provider, [poll for poll in polls if poll is not None])
+            tally.record(provider.name)
+            polled += len(rows)
+            if len(rows) < limit or tally.tripped:
+                break
+        return polled
+
+    def _poll(self, row: Any, provider: Provider, tally: _CallTally, cool_off: float) -> _Reschedule | None:
+        """Asks the provider about one video (in a pool thread); a finished job is applied here,
+        anything else comes back to be written with the batch."""
+        unchanged = _Reschedule(row.id, row.poll_interval_s, progressed=False)
+        try:
+            if tally.tripped:
+                return replace(unchanged, delay=cool_off)
+            try:
+                status = provider.status(row.external_job_id)
+            except JobNotFound as error:
+                tally.answer()
+                self._in_app(self._job_lost, row.id, provider, str(error))
+                return None
+            except ProviderError as error:
+                if error.retryable:
+                    tally.fail(str(error))
+                    return replace(unchanged, delay=error.retry_after)
+                tally.answer()
+                self._in_app(self._fail_polled, row.id, f"{provider.name} answered with an error: {error}")
+                return None
+            tally.answer()
+            if status.state.finished:
+                return unchanged if self._in_app(self._finish, row.id, status, provider) else None
+            progress = row.progress if status.progress is None else max(row.progress, status.progress)
+            message = (status.message or row.progress_message)[:255]
+            if (progress, message) == (row.progress, row.progress_message):
+                return unchanged
+            return _Reschedule(row.id, row.poll_interval_s, True, progress, message)
+        except Exception:
+            log.exception("polling video %s at %s crashed", row.id, provider.name)
+            return unchanged
+
+    def _owned_generating(self, video_id: int) -> Video | None:
+        video = db.session.get(Video, video_id)
+        if video is None or video.status != VideoStatus.GENERATING.value or video.lease_owner != self.owner:
+            return None
+        return video
+
+    def _finish(self, video_id: int, status: ProviderStatus, provider: Provider) -> bool:
+        """Applies a finished job; True when the video still generates (its copy will be retried)."""
+        video = self._owned_generating(video_id)
+        return video is not None and not apply_status(video, status, provider)
+
+    def _fail_polled(self, video_id: int, reason: str) -> None:
+        video = self._owned_generating(video_id)
+        if video is not None:
+            transition(video, VideoStatus.FAILED, reason)
+
+    def _job_lost(self, video_id: int, provider: Provider, error: str) -> None:
+        video = self._owned_generating(video_id)
+        if video is None:
+            return
+        if provider.name == "local":
+            self._restart_render(video, provider)
+        else:
+            transition(video, VideoStatus.FAILED, f"{provider.name} no longer knows this job: {error}")
+
+    def _write_back(self, provider: Provider, polls: list[_Reschedule]) -> None:
+        """One UPDATE (executemany) for the polls without news, one for those with progress."""
+        if not polls:
+            return
+        now = utcnow()
+        local = provider.name == "local"
+        table = Video.__table__
+        quiet, moved = [], []
+        for poll in polls:
+            interval, next_poll_at = _next_poll(provider, poll.interval, poll.progressed, now)
+            if poll.delay:  # not early: the claim's slack must not cut a Retry-After short
+                next_poll_at = now + timedelta(seconds=poll.delay + POLL_SLACK_S)
+            params = {"b_id": poll.video_id, "b_interval": interval, "b_next": next_poll_at}
+            if poll.progress is None:
+                quiet.append(params)
+            else:
+                moved.append({**params, "b_progress": poll.progress, "b_message": poll.message})
+        mine = (table.c.id == bindparam("b_id"), table.c.status == VideoStatus.GENERATING.value,
+                table.c.lease_owner == self.owner)
+        schedule = {
+            "poll_interval_s": bindparam("b_interval"),
+            "next_poll_at": bindparam("b_next"),
+            # a local render stays leased to the process that renders it
+            "lease_owner": self.owner if local else None,
+            "lease_expires_at": now + timedelta(seconds=current_app.config["LEASE_S"]) if local else None,
+        }
+        if quiet:
+            db.session.execute(update(table).where(*mine).values(**schedule, updated_at=table.c.updated_at), quiet)
+        if moved:
+            progress = bindparam("b_progress")
+            db.session.execute(
+                update(table)
+                .where(*mine)
+                .values(
+                    **schedule,
+                    progress=case((table.c.progress > progress, table.c.progress), else_=progress),
+                    progress_message=bindparam("b_message"),
+                    updated_at=now,
+                ),
+                moved,
+            )
         db.session.commit()
 
     def _restart_render(self, video: Video, provider: Provider) -> None:
@@ -281,9 +512,9 @@ class Worker:
         if video.attempts >= current_app.config["MAX_ATTEMPTS"]:
             transition(video, VideoStatus.FAILED, f"The render was interrupted {video.attempts} times; giving up.")
             return
-        request = build_request(video)
         video.attempts += 1
         video.submit_started_at = utcnow()
+        request = build_request(video)
         db.session.commit()
         external_id = provider.submit(request)
         db.session.execute(
@@ -294,7 +525,7 @@ class Worker:
         )
         db.session.commit()
         record_event(video.id, "provider", "The worker rendering this video stopped; the render restarted.")
-        self._reschedule(video, provider, progressed=True)
+        self._write_back(provider, [_Reschedule(video.id, video.poll_interval_s, progressed=True)])
 
     def _stop_abandoned_renders(self, provider: Provider) -> None:
         """Kills local renders whose video was canceled or deleted, maybe by another process."""
@@ -308,6 +539,7 @@ class Worker:
                 )
             )
         )
+        db.session.commit()
         for external_id in set(active) - still_wanted:
             provider.cancel(external_id)
 
@@ -337,13 +569,13 @@ class Worker:
         ).all()
         for video in expired:
             external_id, provider_name = video.external_job_id, video.provider
-            if transition(video, VideoStatus.FAILED, f"Timed out: not finished after {_duration(timeout)}."):
-                if external_id:
-                    cancel_at_provider(provider_name, external_id)
+            timed_out = transition(video, VideoStatus.FAILED, f"Timed out: not finished after {_duration(timeout)}.")
+            if timed_out and external_id:
+                cancel_at_provider(provider_name, external_id)
         db.session.execute(
             update(Video)
             .where(Video.lease_expires_at < now)
-            .values(lease_owner=None, lease_expires_at=None)
+            .values(lease_owner=None, lease_expires_at=None, updated_at=Video.updated_at)
             .execution_options(synchronize_session=False)
         )
         db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.received_at < now - WEBHOOK_DELIVERIES_KEPT))
@@ -364,22 +596,24 @@ class Worker:
         db.session.execute(
             update(Video)
             .where(Video.lease_owner == self.owner)
-            .values(lease_owner=None, lease_expires_at=None, next_poll_at=utcnow())
+            .values(lease_owner=None, lease_expires_at=None, next_poll_at=utcnow(), updated_at=Video.updated_at)
             .execution_options(synchronize_session=False)
         )
         db.session.commit()
 
 
 def apply_status(video: Video, status: ProviderStatus, provider: Provider) -> bool:
-    """Applies a provider's report to a generating video; returns True when it progressed.
+    """Applies a provider's report (a poll or a webhook) to a generating video; returns True
+    when it progressed.
 
-    Reports about a video that is no longer generating are ignored: completed stays completed.
+    Reports about a video that is no longer generating are ignored — completed stays
+    completed — and progress never goes back, so late or reordered reports cannot undo news.
     """
     if video.status != VideoStatus.GENERATING.value:
         return False
     match status.state:
         case ProviderState.QUEUED | ProviderState.RUNNING:
-            progress = video.progress if status.progress is None else status.progress
+            progress = video.progress if status.progress is None else max(video.progress, status.progress)
             message = status.message or video.progress_message
             if (progress, message) == (video.progress, video.progress_message):
                 return False
@@ -398,15 +632,18 @@ def _complete(video: Video, status: ProviderStatus, provider: Provider) -> bool:
     result = status.result
     if result is None or not (result.video_file or result.video_url):
         return transition(video, VideoStatus.FAILED, f"{provider.name} finished without a video.")
-    if result.video_file is None:
-        from ..providers.mirror import MirrorError, mirror_result
-
+    config = current_app.config
+    mirrored = result.video_file is None
+    if mirrored:
         try:
-            result = mirror_result(result, current_app.config, video.workspace_id, video.id)
+            result = mirror_result(result, config, video.workspace_id, video.id)
         except MirrorError as error:
+            if error.retryable:  # the provider's link lasts a while: the next report tries again
+                record_progress(video.id, video.progress, f"Copying the finished video failed; retrying: {error}")
+                return False
             return transition(video, VideoStatus.FAILED, f"Could not copy the finished video: {error}")
     started = video.started_at or video.created_at
-    return transition(
+    moved = transition(
         video,
         VideoStatus.COMPLETED,
         status.message or "Completed",
@@ -422,6 +659,9 @@ def _complete(video: Video, status: ProviderStatus, provider: Provider) -> bool:
         size_bytes=result.size_bytes,
         generation_time_ms=int((utcnow() - started).total_seconds() * 1000),
     )
+    if mirrored and not moved:  # another report completed it first: its copy is the one kept
+        discard(result, config)
+    return moved
 
 
 def _duration(seconds: int) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -86,6 +87,16 @@ class GenerationRequest:
     workspace_id: int = 0
     user_id: int | None = None
     product_id: int = 0
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """An input file copied to a provider's temporary storage (Kie.ai deletes uploads after 3
+    days). A provider that needs this has ``stage_images(files, known) -> list[StagedFile]``;
+    the generation layer passes the copies it recorded and stores what comes back."""
+
+    url: str
+    expires_at: datetime  # naive UTC, like every time in the database
 
 
 @dataclass(frozen=True)

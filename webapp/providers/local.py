@@ -122,6 +122,12 @@ class LocalProvider:
         with self._lock:
             return [job.external_id for job in self._jobs.values() if job.finished_at is None]
 
+    def shutdown(self) -> None:
+        """Stops every render of this process and waits for the render threads to end."""
+        for external_id in self.active_jobs():
+            self.cancel(external_id)
+        self._pool.shutdown(wait=True)
+
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookReport:
         raise ProviderError("The local renderer does not send webhooks.")
 

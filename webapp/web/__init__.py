@@ -32,9 +32,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def init_app(app: Flask) -> None:
-    from . import auth, filters, media, products, settings, system, videos
+    from . import auth, catalog, filters, media, products, settings, system, videos
 
-    for module in (auth, media, products, settings, system, videos):
+    for module in (auth, catalog, media, products, settings, system, videos):
         app.register_blueprint(module.bp)
     filters.init_app(app)
 
@@ -57,6 +57,8 @@ def _first_run_and_login():
     """Send everyone to /setup until an owner exists; then require a login and a workspace."""
     endpoint = request.endpoint or ""
     if endpoint in PUBLIC_ENDPOINTS or endpoint.split(".")[0] in NON_HTML_BLUEPRINTS:
+        return None
+    if request.path.startswith("/api/"):  # no route matched (404/405): the API answers in JSON
         return None
     if not _setup_done():
         return redirect(url_for("auth.setup"))

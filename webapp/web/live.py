@@ -56,7 +56,8 @@ def poll_response(workspace: Workspace, view: str, watch: str):
         return render_template("partials/poller.html", watch="", view=view, oob=True)
     videos = list(
         db.session.scalars(
-            select(Video).options(joinedload(Video.product)).where(Video.workspace_id == workspace.id, Video.id.in_(watched))
+            select(Video).options(joinedload(Video.product), joinedload(Video.template))
+            .where(Video.workspace_id == workspace.id, Video.id.in_(watched))
         )
     )
     positions = queue_positions(videos)

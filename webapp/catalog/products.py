@@ -1,0 +1,294 @@
+"""Creating, editing and deleting products and their images: the rules the product pages and
+the importer share."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, exists, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .. import media
+from ..extensions import db
+from ..generation.errors import NotFound
+from ..generation.service import as_id, get_product
+from ..models import (
+    IN_FLIGHT,
+    ImageStatus,
+    Product,
+    ProductImage,
+    Video,
+    Workspace,
+    utcnow,
+)
+from . import images
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL: a bigger number is no id
+MAX_PRICE = Decimal("9999999999.99")  # products.price is NUMERIC(12, 2)
+MAX_DESCRIPTION = 50_000
+PRODUCT_BUSY = (
+    "This product has a video being generated. Cancel it or wait until it finishes, then delete the product."
+)
+# C0 control characters other than tab and newline; PostgreSQL refuses NUL in text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class CatalogError(ValueError):
+    """Bad input for a catalog change: nothing was changed. ``field`` names the input at fault.
+
+    A missing product or image is ``generation.errors.NotFound``, as everywhere else.
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class ProductFields:
+    """A product's own fields, checked and normalized."""
+
+    external_key: str
+    title: str
+    sku: str = ""
+    description: str = ""
+    price: Decimal | None = None
+    vendor: str = ""
+
+    def as_values(self) -> dict[str, Any]:
+        return {
+            "external_key": self.external_key, "title": self.title, "sku": self.sku,
+            "description": self.description, "price": self.price, "vendor": self.vendor,
+        }
+
+
+def clean_text(value: Any, field: str, label: str, max_length: int, *, required: bool = False, multiline: bool = False) -> str:
+    text = "" if value is None else str(value)
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = text.strip() if multiline else " ".join(text.split())
+    if required and not text:
+        raise CatalogError(f"{label} is required.", field)
+    if len(text) > max_length:
+        raise CatalogError(f"{label} is at most {max_length:,} characters (this one has {len(text):,}).", field)
+    return text
+
+
+def parse_price(value: Any, field: str = "price") -> Decimal | None:
+    """A price like ``19.99`` or ``1,299.00`` (an optional currency sign is ignored); empty is None."""
+    text = "" if value is None else str(value).strip().lstrip("$€£").replace(",", "").strip()
+    if not text:
+        return None
+    try:
+        price = Decimal(text)
+    except InvalidOperation:
+        raise CatalogError(f"Price {str(value).strip()[:40]!r} is not a number.", field) from None
+    if not price.is_finite() or price < 0:
+        raise CatalogError("Price must be zero or more.", field)
+    if price != price.quantize(Decimal("0.01")):
+        raise CatalogError("Price has at most two decimals.", field)
+    if price > MAX_PRICE:
+        raise CatalogError(f"Price is at most {MAX_PRICE:,}.", field)
+    return price.quantize(Decimal("0.01"))
+
+
+def check_fields(
+    *, external_key: Any, title: Any, sku: Any = "", description: Any = "", price: Any = None, vendor: Any = ""
+) -> ProductFields:
+    return ProductFields(
+        external_key=clean_text(external_key, "external_key", "The external key", 255, required=True),
+        title=clean_text(title, "title", "The title", 255, required=True),
+        sku=clean_text(sku, "sku", "The SKU", 120),
+        description=clean_text(description, "description", "The description", MAX_DESCRIPTION, multiline=True),
+        price=price if isinstance(price, Decimal) else parse_price(price),
+        vendor=clean_text(vendor, "vendor", "The vendor", 255),
+    )
+
+
+def _key_taken(workspace: Workspace, key: str, except_id: int | None = None) -> bool:
+    query = select(Product.id).where(Product.workspace_id == workspace.id, Product.external_key == key)
+    if except_id is not None:
+        query = query.where(Product.id != except_id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def _key_from_title(workspace: Workspace, title: str) -> str:
+    """A readable unused key for a product made by hand: its title as a slug, numbered if taken."""
+    base = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:200] or "product"
+    taken = set(
+        db.session.scalars(
+            select(Product.external_key).where(Product.workspace_id == workspace.id, Product.external_key.like(f"{base}%"))
+        )
+    )
+    key, number = base, 2
+    while key in taken:
+        key, number = f"{base}-{number}", number + 1
+    return key
+
+
+def create_product(workspace: Workspace, **raw: Any) -> Product:
+    """A new product; without an external key one is made from the title."""
+    if not clean_text(raw.get("external_key"), "external_key", "The external key", 255):
+        title = clean_text(raw.get("title"), "title", "The title", 255, required=True)
+        raw["external_key"] = _key_from_title(workspace, title)
+    fields = check_fields(**raw)
+    if _key_taken(workspace, fields.external_key):
+        raise CatalogError(f"Another product already has the key {fields.external_key!r}.", "external_key")
+    product = Product(workspace_id=workspace.id, **fields.as_values())
+    db.session.add(product)
+    _commit_unique_key(fields.external_key)
+    return product
+
+
+def update_product(workspace: Workspace, product_id: Any, **raw: Any) -> Product:
+    product = get_product(workspace, product_id)
+    fields = check_fields(**raw)
+    if _key_taken(workspace, fields.external_key, except_id=product.id):
+        raise CatalogError(f"Another product already has the key {fields.external_key!r}.", "external_key")
+    for name, value in fields.as_values().items():
+        setattr(product, name, value)
+    _commit_unique_key(fields.external_key)
+    return product
+
+
+def _commit_unique_key(key: str) -> None:
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same key saved at the same moment by another request
+        db.session.rollback()
+        raise CatalogError(f"Another product already has the key {key!r}.", "external_key") from None
+
+
+def delete_product(workspace: Workspace, product_id: Any) -> str:
+    """Deletes the product with its images and videos (files too); refused while one of its
+    videos is being generated. Returns the deleted product's title."""
+    product = get_product(workspace, product_id)
+    title = product.title
+    files = [image.file_path for image in product.images]
+    files += [
+        path
+        for row in db.session.execute(select(Video.video_path, Video.thumbnail_path).where(Video.product_id == product.id))
+        for path in row
+    ]
+    # One statement decides: a video queued after the check above still blocks the delete.
+    in_flight = exists().where(Video.product_id == product.id, Video.status.in_(IN_FLIGHT))
+    deleted = db.session.execute(
+        delete(Product).where(Product.id == product.id, ~in_flight).execution_options(synchronize_session=False)
+    ).rowcount
+    if deleted != 1:
+        db.session.rollback()
+        raise CatalogError(PRODUCT_BUSY, "product")
+    # Images, videos and their events go with it (ON DELETE CASCADE; SQLite has foreign keys on).
+    db.session.expunge(product)
+    db.session.commit()
+    media.remove(*files)
+    return title
+
+
+# ---------------------------------------------------------------- images ----
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    data: bytes
+
+
+def images_per_product() -> int:
+    return current_app.config["IMAGES_PER_PRODUCT"]
+
+
+def add_images(workspace: Workspace, product_id: Any, uploads: Iterable[Upload]) -> list[ProductImage]:
+    """Adds uploaded images after the existing ones. All or nothing: one bad file refuses the
+    upload, naming the file and the reason."""
+    product = get_product(workspace, product_id)
+    uploads = [upload for upload in uploads if upload.filename or upload.data]
+    if not uploads:
+        raise CatalogError("Choose at least one image to upload.", "images")
+    limit = images_per_product()
+    room = limit - len(product.images)
+    if len(uploads) > room:
+        have = f"it has {len(product.images)}" if product.images else "it has none yet"
+        raise CatalogError(
+            f"A product has at most {limit} images and {have}: you can add {max(room, 0)} more, not {len(uploads)}.",
+            "images",
+        )
+    encoded = []
+    for upload in uploads:
+        try:
+            encoded.append(images.encode(upload.data, current_app.config["IMAGE_MAX_BYTES"]))
+        except images.ImageRejected as error:
+            raise CatalogError(f"{upload.filename or 'The file'}: {error}", "images") from None
+    paths = [images.store(workspace.id, image) for image in encoded]
+    start = max((image.position for image in product.images), default=-1) + 1
+    added = [
+        ProductImage(position=start + index, file_path=path, status=ImageStatus.OK.value, width=image.width, height=image.height)
+        for index, (path, image) in enumerate(zip(paths, encoded, strict=True))
+    ]
+    product.images.extend(added)
+    product.updated_at = utcnow()
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        media.remove(*paths)
+        raise
+    return added
+
+
+def _image_of(product: Product, image_id: Any) -> ProductImage:
+    wanted = as_id(image_id)
+    for image in product.images:
+        if image.id == wanted:
+            return image
+    raise NotFound("Image not found.", "image")
+
+
+def remove_image(workspace: Workspace, product_id: Any, image_id: Any) -> None:
+    product = get_product(workspace, product_id)
+    image = _image_of(product, image_id)
+    path = image.file_path
+    product.images.remove(image)
+    db.session.delete(image)
+    _renumber(product)
+    db.session.commit()
+    media.remove(path)
+
+
+def move_image(workspace: Workspace, product_id: Any, image_id: Any, offset: int) -> None:
+    """Moves an image ``offset`` places earlier (negative) or later (positive) in the order."""
+    product = get_product(workspace, product_id)
+    image = _image_of(product, image_id)
+    order = list(product.images)
+    index = order.index(image)
+    target = min(max(index + offset, 0), len(order) - 1)
+    order.insert(target, order.pop(index))
+    _renumber(product, order)
+    db.session.commit()
+
+
+def _renumber(product: Product, order: list[ProductImage] | None = None) -> None:
+    for position, image in enumerate(order if order is not None else product.images):
+        image.position = position
+    product.updated_at = utcnow()
+
+
+def retry_image(workspace: Workspace, product_id: Any, image_id: Any) -> None:
+    """A failed download goes back to the queue."""
+    product = get_product(workspace, product_id)
+    image = _image_of(product, image_id)
+    if image.status != ImageStatus.FAILED.value or not image.source_url:
+        raise CatalogError("Only an image whose download failed can be retried.", "image")
+    db.session.execute(
+        update(ProductImage)
+        .where(ProductImage.id == image.id, ProductImage.status == ImageStatus.FAILED.value)
+        .values(status=ImageStatus.PENDING.value, error=None, lease_owner=None, lease_expires_at=None)
+    )
+    db.session.commit()
+    db.session.refresh(image)
+

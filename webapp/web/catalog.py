@@ -1,0 +1,300 @@
+"""Catalog pages: create, edit and delete products, manage their images, import a CSV.
+
+The rules live in ``webapp.catalog``; these views bind forms, call one domain function and
+render. htmx requests get the swapped region only; plain requests get the page (or a
+redirect after a change), so everything works without JavaScript too.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, MultipleFileField
+from werkzeug.exceptions import RequestEntityTooLarge
+from wtforms import HiddenField, StringField, TextAreaField
+
+from .. import media
+from ..catalog import importer, products
+from ..catalog.images import megabytes
+from ..catalog.products import MAX_ID, CatalogError, Upload
+from ..generation.errors import NotFound
+from ..generation.service import get_product
+
+bp = Blueprint("catalog", __name__)
+
+IMAGE_TYPES = "image/jpeg,image/png,image/webp"
+IMPORT_FOLDER = "imports"
+UPLOAD_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+UPLOAD_KEPT_S = 24 * 3600
+
+
+class ProductForm(FlaskForm):
+    """Binds the fields; ``catalog.products`` checks them, so the form and the importer refuse
+    the same things the same way."""
+
+    title = StringField("Title", render_kw={"maxlength": 255, "required": True})
+    external_key = StringField("External key", render_kw={"maxlength": 255})
+    sku = StringField("SKU", render_kw={"maxlength": 120})
+    price = StringField("Price", render_kw={"inputmode": "decimal", "placeholder": "19.99"})
+    vendor = StringField("Vendor", render_kw={"maxlength": 255})
+    description = TextAreaField("Description", render_kw={"rows": 6})
+
+    def values(self) -> dict[str, str]:
+        return {name: getattr(self, name).data or "" for name in ("title", "external_key", "sku", "price", "vendor", "description")}
+
+    def show(self, error: CatalogError) -> None:
+        field = getattr(self, error.field or "", None) or self.title
+        field.errors = [*field.errors, error.message]
+
+
+class ImageUploadForm(FlaskForm):
+    images = MultipleFileField("Add images", render_kw={"accept": IMAGE_TYPES})
+
+
+class ImportForm(FlaskForm):
+    file = FileField("CSV file", render_kw={"accept": ".csv,text/csv"})
+
+
+class ConfirmImportForm(FlaskForm):
+    upload = HiddenField()
+
+
+def _htmx() -> bool:
+    return bool(request.htmx) and not request.htmx.boosted
+
+
+def _fragment_status(status: int) -> int:
+    """htmx swaps only 2xx answers: a fragment that shows errors is sent with 200."""
+    return 200 if _htmx() else status
+
+
+def _product_or_404(product_id: int):
+    if product_id > MAX_ID:
+        abort(404)
+    try:
+        return get_product(g.workspace, product_id)
+    except NotFound:
+        abort(404)
+
+
+# -------------------------------------------------------------- products ----
+
+
+@bp.route("/products/new", methods=["GET", "POST"])
+def new_product():
+    form = ProductForm()
+    if form.validate_on_submit():
+        try:
+            product = products.create_product(g.workspace, **form.values())
+        except CatalogError as error:
+            form.show(error)
+        else:
+            flash(f"Product “{product.title}” created. Add its images below.", "success")
+            return redirect(url_for("catalog.edit_product", product_id=product.id, _anchor="images"))
+    status = 422 if form.errors else 200
+    return render_template("catalog/product_form.html", form=form, product=None), status
+
+
+@bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
+def edit_product(product_id: int):
+    product = _product_or_404(product_id)
+    form = ProductForm(obj=product)
+    if form.validate_on_submit():
+        try:
+            products.update_product(g.workspace, product.id, **form.values())
+        except CatalogError as error:
+            form.show(error)
+        else:
+            flash("Product saved.", "success")
+            return redirect(url_for("products.detail", product_id=product.id))
+    return _edit_page(product, form, status=422 if form.errors else 200)
+
+
+def _edit_page(product, form: ProductForm, upload_form: ImageUploadForm | None = None, status: int = 200):
+    return render_template(
+        "catalog/product_form.html", form=form, product=product, upload_form=upload_form or ImageUploadForm(formdata=None),
+        image_limit=products.images_per_product(), image_max_size=megabytes(current_app.config["IMAGE_MAX_BYTES"]),
+    ), status
+
+
+@bp.post("/products/<int:product_id>/delete")
+def delete_product(product_id: int):
+    product = _product_or_404(product_id)
+    try:
+        title = products.delete_product(g.workspace, product.id)
+    except CatalogError as error:
+        flash(error.message, "error")
+        return redirect(url_for("catalog.edit_product", product_id=product_id))
+    flash(f"Product “{title}” deleted, with its images and videos.", "success")
+    return redirect(url_for("products.index"))
+
+
+# ---------------------------------------------------------------- images ----
+
+
+def _images_response(
+    product, *, upload_form: ImageUploadForm | None = None, notice: str | None = None, error: str | None = None,
+    status: int = 200,
+):
+    """htmx: the image list with its message (and the upload form, out of band, after an
+    upload); otherwise the edit page: again with the errors, or by a redirect."""
+    if not _htmx():
+        if upload_form is not None and upload_form.images.errors:
+            return _edit_page(product, ProductForm(obj=product, formdata=None), upload_form, status)
+        if notice or error:
+            flash(error or notice, "error" if error else "success")
+        return redirect(url_for("catalog.edit_product", product_id=product.id, _anchor="images"))
+    return render_template(
+        "partials/catalog_images.html", product=product, upload_form=upload_form, oob_upload=upload_form is not None,
+        notice=notice, error=error, image_limit=products.images_per_product(),
+    ), _fragment_status(status)
+
+
+@bp.get("/products/<int:product_id>/images")
+def images(product_id: int):
+    """The image list alone: what its poll asks for while downloads are pending."""
+    product = _product_or_404(product_id)
+    return render_template("partials/catalog_images.html", product=product, image_limit=products.images_per_product())
+
+
+@bp.post("/products/<int:product_id>/images")
+def upload_images(product_id: int):
+    product = _product_or_404(product_id)
+    form = ImageUploadForm()
+    if form.validate_on_submit():
+        limit = current_app.config["IMAGE_MAX_BYTES"]
+        # Read one byte past the limit: enough to know a file is too big, never more.
+        uploads = [Upload(f.filename or "", f.read(limit + 1)) for f in form.images.data or [] if f]
+        try:
+            added = products.add_images(g.workspace, product.id, uploads)
+        except CatalogError as error:
+            form.images.errors = [error.message]
+            return _images_response(product, upload_form=form, status=422)
+        notice = f"{len(added)} image{'' if len(added) == 1 else 's'} added."
+        return _images_response(product, upload_form=ImageUploadForm(formdata=None), notice=notice)
+    return _images_response(product, upload_form=form, status=422)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error):
+    """A request over MAX_CONTENT_LENGTH: said beside the file field, like any bad upload."""
+    limit = megabytes(current_app.config["MAX_CONTENT_LENGTH"])
+    if request.endpoint == "catalog.upload_images":
+        form = ImageUploadForm(formdata=None)
+        form.images.errors = [f"The upload is larger than {limit}; send fewer images at a time."]
+        return _images_response(_product_or_404(request.view_args["product_id"]), upload_form=form, status=413)
+    form = ImportForm(formdata=None)
+    form.file.errors = [f"The file is larger than {limit}; split it into smaller files."]
+    return _import_page("partials/import_form.html", 413, form=form)
+
+
+def _image_action(product_id: int, action, *args):
+    product = _product_or_404(product_id)
+    try:
+        action(g.workspace, product.id, *args)
+    except NotFound:
+        abort(404)
+    except CatalogError as error:
+        return _images_response(product, error=error.message, status=422)
+    return _images_response(product)
+
+
+@bp.post("/products/<int:product_id>/images/<int:image_id>/move")
+def move_image(product_id: int, image_id: int):
+    offset = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
+    if offset is None:
+        abort(400)
+    return _image_action(product_id, products.move_image, image_id, offset)
+
+
+@bp.post("/products/<int:product_id>/images/<int:image_id>/delete")
+def remove_image(product_id: int, image_id: int):
+    return _image_action(product_id, products.remove_image, image_id)
+
+
+@bp.post("/products/<int:product_id>/images/<int:image_id>/retry")
+def retry_image(product_id: int, image_id: int):
+    return _image_action(product_id, products.retry_image, image_id)
+
+
+# ---------------------------------------------------------------- import ----
+
+
+def _import_page(partial: str, status: int = 200, **context):
+    template = partial if _htmx() else "catalog/import.html"
+    return render_template(template, partial=partial, **context), _fragment_status(status)
+
+
+def _upload_path(token: str) -> str:
+    return f"{IMPORT_FOLDER}/{g.workspace.id}/{token}.csv"
+
+
+def _keep_upload(data: bytes) -> str:
+    """Keeps the file between the preview and the confirmation (on MEDIA_DIR, which every web
+    process sees), dropping this workspace's uploads older than a day."""
+    folder = media.media_root() / IMPORT_FOLDER / str(g.workspace.id)
+    if folder.is_dir():
+        for old in folder.glob("*.csv"):
+            if old.stat().st_mtime < time.time() - UPLOAD_KEPT_S:
+                old.unlink(missing_ok=True)
+    relative = media.new_path(f"{IMPORT_FOLDER}/{g.workspace.id}", ".csv")
+    media.write_atomically(relative, data)
+    return Path(relative).stem
+
+
+@bp.get("/products/import")
+def import_form():
+    return _import_page("partials/import_form.html", form=ImportForm(formdata=None))
+
+
+@bp.post("/products/import")
+def import_preview():
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read() if upload else b""
+        if not data:
+            form.file.errors = ["Choose a CSV file to import."]
+        else:
+            try:
+                plan = importer.plan(g.workspace, data)
+            except importer.ImportRefused as error:
+                form.file.errors = [str(error)]
+            else:
+                confirm = ConfirmImportForm(formdata=None, upload=_keep_upload(data))
+                return _import_page("partials/import_preview.html", plan=plan, form=confirm, filename=upload.filename)
+    return _import_page("partials/import_form.html", 422, form=form)
+
+
+@bp.post("/products/import/confirm")
+def import_confirm():
+    form = ConfirmImportForm()
+    token = form.upload.data or ""
+    if not form.validate_on_submit() or not UPLOAD_TOKEN.match(token) or not media.absolute(_upload_path(token)).is_file():
+        form = ImportForm(formdata=None)
+        form.file.errors = ["This import has expired or was already done. Upload the file again."]
+        return _import_page("partials/import_form.html", 422, form=form)
+    path = media.absolute(_upload_path(token))
+    try:
+        report = importer.import_file(g.workspace, path.read_bytes())
+    except importer.ImportRefused as error:
+        form = ImportForm(formdata=None)
+        form.file.errors = [str(error)]
+        return _import_page("partials/import_form.html", 422, form=form)
+    finally:
+        path.unlink(missing_ok=True)
+    return _import_page("partials/import_result.html", report=report)
