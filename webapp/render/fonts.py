@@ -9,6 +9,7 @@ is used if one is installed; if none is, the text is folded to what Aileron can 
 from __future__ import annotations
 
 import os
+import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -42,14 +43,27 @@ _FOLD = {
 }
 
 
-@lru_cache(maxsize=64)
+# FreeType faces must not be shared between threads (renders run in a pool): one cache each.
+_local = threading.local()
+
+
+def _cached(key: tuple, make) -> Font:
+    cache = getattr(_local, "fonts", None)
+    if cache is None:
+        cache = _local.fonts = {}
+    font = cache.get(key)
+    if font is None:
+        font = cache[key] = make()
+    return font
+
+
 def _default(size: int) -> Font:
-    return ImageFont.load_default(size=size)  # type: ignore[return-value]
+    return _cached(("default", size), lambda: ImageFont.load_default(size=size))
 
 
 @lru_cache(maxsize=1)
 def _notdef() -> bytes:
-    return bytes(_default(40).getmask("\uffff"))
+    return bytes(ImageFont.load_default(size=40).getmask("\uffff"))
 
 
 @lru_cache(maxsize=4096)
@@ -124,6 +138,5 @@ class FontSet:
         return 0
 
 
-@lru_cache(maxsize=64)
 def _truetype(path: str, size: int) -> Font:
-    return ImageFont.truetype(path, size)
+    return _cached((path, size), lambda: ImageFont.truetype(path, size))

@@ -123,14 +123,6 @@ class Graph:
         return ";\n".join(head + self.chains + tail)
 
     # -- sources -------------------------------------------------------------------------
-    def colour(self, colour: str, frames: int, size: tuple[int, int] | None = None) -> str:
-        w, h = size or (self.width, self.height)
-        return self.add(
-            "",
-            [f"color=c={hexcol(colour)}:s={w}x{h}:r={self.fps}",
-             f"trim=end_frame={frames}", "format=yuv420p", "setsar=1"],
-        )
-
     def hold(self, label: str, frames: int, start_frame: int = 0) -> str:
         """Repeat a single frame for ``frames`` frames, starting at frame ``start_frame``."""
         return self.add(
