@@ -331,7 +331,7 @@ def create_bulk(
     if queued:
         rows = [_video_values(workspace, user, p.id, p.title, chosen, instructions, normalized) for p in queued]
         result = db.session.execute(
-            insert(Video).returning(Video.id, Video.product_id, sort_by_parameter_order=True), rows
+            insert(Video).returning(Video.id, Video.product_id), rows
         )
         video_ids = {product_id: video_id for video_id, product_id in result}
         db.session.execute(
@@ -339,13 +339,13 @@ def create_bulk(
             [{"video_id": vid, "kind": "status", "to_status": "pending", "message": "Queued (bulk)",
               "created_at": utcnow()} for vid in video_ids.values()],
         )
-    db.session.commit()
-
     over_reason = quota.limit_message(workspace) if over else None
     by_candidate = {p.id: BulkOutcome(p.id, "queued", p.title, video_ids[p.id]) for p in queued}
     by_candidate.update({p.id: BulkOutcome(p.id, "over_quota", p.title, reason=over_reason) for p in over})
     candidate_iter = iter(candidates)
-    return [outcome if outcome is not None else by_candidate[next(candidate_iter).id] for outcome in outcomes]
+    answer = [outcome if outcome is not None else by_candidate[next(candidate_iter).id] for outcome in outcomes]
+    db.session.commit()  # after reading the products: the commit expires them (one SELECT each to reload)
+    return answer
 
 
 # -------------------------------------------------------------- actions ----
@@ -468,6 +468,20 @@ def list_videos(
         .order_by(*ordering)
     )
     return paginate(rows, page, per_page, count_query=count)
+
+
+def videos_by_ids(workspace: Workspace, video_ids: list[int]) -> list[Video]:
+    """The workspace's videos among ``video_ids``, with product and template, oldest first."""
+    if not video_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Video)
+            .options(joinedload(Video.product), joinedload(Video.template))
+            .where(Video.workspace_id == workspace.id, Video.id.in_(video_ids))
+            .order_by(Video.id)
+        )
+    )
 
 
 def queue_positions(videos: Iterable[Video]) -> dict[int, int]:

@@ -25,7 +25,7 @@ class SetupForm(FlaskForm):
     )
     workspace = StringField("Workspace name", validators=[DataRequired(), Length(max=120)])
     plan = SelectField("Plan")
-    demo = BooleanField("Add the demo catalog (12 products with images) to this workspace", default=True)
+    demo = BooleanField("Add the demo catalog (products with photos) to try Reelboard with", default=True)
 
 
 class LoginForm(FlaskForm):

@@ -21,7 +21,7 @@ from .helpers import usage_changed
 
 ROW_TEMPLATES = {
     "list": "partials/video_row.html",
-    "detail": "partials/video_status.html",
+    "detail": "partials/video_detail_live.html",
     "product": "partials/product_video.html",
 }
 MAX_WATCHED = 100

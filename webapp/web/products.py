@@ -78,7 +78,14 @@ def bulk_generate():
     except GenerationError as error:
         return render_template("partials/bulk_result.html", errors=[error.message])
     groups = {kind: [o for o in outcomes if o.result == kind] for kind in ("queued", "skipped_existing", "over_quota", "invalid")}
-    return render_template("partials/bulk_result.html", groups=groups), 200, usage_changed()
+    videos = service.videos_by_ids(g.workspace, [o.video_id for o in groups["queued"]])
+    return (
+        render_template(
+            "partials/bulk_result.html", groups=groups, videos=videos, positions=service.queue_positions(videos)
+        ),
+        200,
+        usage_changed(),
+    )
 
 
 def _errors(form) -> list[str]:

@@ -80,7 +80,7 @@ def create():
         except GenerationError as error:
             form.field_for(error.field).errors = [*form.field_for(error.field).errors, error.message]
         else:
-            flash(f"Video queued: {video.title}. It appears below as it renders.", "success")
+            flash(f"Video queued: {video.title}. This page shows its progress as it renders.", "success")
             return redirect(url_for("videos.detail", video_id=video.id))
     return _render_generate(form, product), 422
 
@@ -111,9 +111,7 @@ def _render_generate(form: GenerateForm, product):
 @bp.get("/videos/<int:video_id>")
 def detail(video_id: int):
     video = _get_or_404(video_id)
-    return render_template(
-        "videos/detail.html", video=video, positions=service.queue_positions([video]), events=video.events
-    )
+    return render_template("videos/detail.html", video=video, positions=service.queue_positions([video]))
 
 
 @bp.post("/videos/<int:video_id>/cancel")
