@@ -6,8 +6,18 @@ import logging
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from .config import PROJECT_ROOT, Config
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: ids are 32-bit in the database, so a larger number is a 404
+    at routing rather than an out-of-range error in a query."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -20,6 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     app.config["MEDIA_DIR"].mkdir(parents=True, exist_ok=True)
+    app.url_map.converters["int"] = IdConverter
     logging.basicConfig(
         level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

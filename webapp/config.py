@@ -102,7 +102,7 @@ class Config:
         self.PROVIDER_RETRIES = _int("PROVIDER_RETRIES", 2)
         self.PROVIDER_BACKOFF_S = float(os.environ.get("PROVIDER_BACKOFF_S") or 0.5)
         self.PROVIDER_BACKOFF_CAP_S = float(os.environ.get("PROVIDER_BACKOFF_CAP_S") or 5)
-        self.PROVIDER_SUBMIT_BATCH = _int("PROVIDER_SUBMIT_BATCH", 100)  # submits per dispatch tick
+        self.PROVIDER_SUBMIT_BATCH = _int("PROVIDER_SUBMIT_BATCH", 50)  # submits per dispatch tick (every 1 s)
         # Seconds between status polls of one job, "first,longest" (it backs off while nothing changes).
         self.TASKAPI_POLL_S = os.environ.get("TASKAPI_POLL_S", "2,15")
         self.TASKAPI_TRANSITION_TYPE = os.environ.get("TASKAPI_TRANSITION_TYPE", "ENERGETIC")

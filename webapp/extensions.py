@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -35,7 +37,8 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
     pysqlite's own BEGIN is deferred: a transaction that reads and then writes can fail with
     "database is locked" halfway when another connection wrote in between. We emit
-    BEGIN IMMEDIATE ourselves (below), so the write lock is taken before the first read.
+    BEGIN IMMEDIATE ourselves (below), so the write lock is taken before the first read —
+    except for requests that only read.
     """
     if type(dbapi_connection).__module__.split(".")[0] != "sqlite3":
         return
@@ -48,7 +51,12 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     cursor.close()
 
 
+# Set while serving a GET or HEAD: those transactions only read, so they begin DEFERRED and, in
+# WAL mode, never wait for (or hold up) a writer. Everything else begins IMMEDIATE.
+sqlite_reads_only: ContextVar[bool] = ContextVar("sqlite_reads_only", default=False)
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin_immediate(conn):
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if sqlite_reads_only.get() else "BEGIN IMMEDIATE")

@@ -5,9 +5,8 @@ Revises: cc3fa75399f4
 Create Date: 2026-11-21 16:03:28.747773
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '5c8dcbe0e3fc'

@@ -144,6 +144,31 @@ def test_reimport_updates_fields_and_syncs_images_keeping_uploads(workspace):
     assert not stale_file.exists()  # b.jpg left the file: its row and its file are gone
 
 
+SHOPIFY_EXPORT = (
+    "\ufeffHandle,Title,Body (HTML),Vendor,Option1 Name,Option1 Value,Variant SKU,Variant Price,Image Src,Image Position,"
+    "Variant Image\r\n"
+    'tee,"Tee, organic","<p>Soft <b>organic</b> cotton.</p>",Acme,Size,S,TEE-S,25.00,https://img.example/tee-1.jpg,1,\r\n'
+    "tee,,,,,M,TEE-M,27.00,,,https://img.example/tee-m.jpg\r\n"
+    "tee,,,,,,,,https://img.example/tee-2.jpg,2,\r\n"
+    "sock,Sock,,Acme,Title,Default Title,SOCK,5,,,\r\n"
+).encode()
+
+
+def test_a_shopify_export_is_imported_and_reimported(workspace):
+    report = importer.import_file(workspace, SHOPIFY_EXPORT)
+    assert (report.format, report.created, report.rejected, report.images_queued) == ("shopify", 2, [], 3)
+    tee = db.session.scalar(select(Product).filter_by(workspace_id=workspace.id, external_key="tee"))
+    assert (tee.title, tee.sku, str(tee.price), tee.vendor, tee.description, tee.marketplace) == (
+        "Tee, organic", "TEE-S", "25.00", "Acme", "Soft organic cotton.", "shopify",
+    )
+    assert [i.source_url for i in tee.images] == [
+        "https://img.example/tee-1.jpg", "https://img.example/tee-2.jpg", "https://img.example/tee-m.jpg",
+    ]
+    again = importer.import_file(workspace, SHOPIFY_EXPORT)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+    assert count(Product) == 2 and count(ProductImage) == 3
+
+
 def test_a_broken_file_imports_nothing(workspace):
     with pytest.raises(importer.ImportRefused):
         importer.import_file(workspace, b'external_key,title\nk,Fine\nj,"unterminated\n')

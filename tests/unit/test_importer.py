@@ -6,7 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from webapp.catalog.importer import REELBOARD, SHOPIFY, ImportRefused, html_to_text, read
+from webapp.catalog.importer import (
+    REELBOARD,
+    SHOPIFY,
+    ImportRefused,
+    html_to_text,
+    read,
+)
 
 SHOPIFY_HEADER = (
     "Handle,Title,Body (HTML),Vendor,Product Category,Type,Tags,Published,Option1 Name,Option1 Value,"
@@ -81,10 +87,10 @@ def test_shopify_rejects_a_product_naming_the_line_and_the_column(context):
 
 def test_reelboard_columns_in_any_order_with_lf_and_quoted_newlines(context):
     data = (
-        'title,external_key,price,image_urls,description,sku,unused\n'
-        'Mug,mug-1,"1,299.50",https://a.example/1.jpg | https://a.example/2.jpg|,"Line one,\nline two",M-1,x\n'
-        'Lamp,lamp-1,,,,,\n'
-    ).encode()
+        b'title,external_key,price,image_urls,description,sku,unused\n'
+        b'Mug,mug-1,"1,299.50",https://a.example/1.jpg | https://a.example/2.jpg|,"Line one,\nline two",M-1,x\n'
+        b'Lamp,lamp-1,,,,,\n'
+    )
     parsed = read(data)
     assert parsed.format == REELBOARD and parsed.rejected == []
     mug, lamp = parsed.products
@@ -131,7 +137,7 @@ def test_more_images_than_a_product_takes_are_cut_with_a_note(context):
 
 
 def test_semicolon_separated_files_are_read_too(context):
-    parsed = read("external_key;title;price\nk;Thing;2.50\n".encode())
+    parsed = read(b"external_key;title;price\nk;Thing;2.50\n")
     assert parsed.products[0].fields.price == Decimal("2.50")
 
 

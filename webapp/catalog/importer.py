@@ -25,6 +25,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from .. import media
 from ..extensions import db
@@ -428,6 +429,18 @@ class ImportReport:
 
 def apply(workspace: Workspace, import_plan: ImportPlan) -> ImportReport:
     """Writes the plan in one transaction: inserts, updates and image changes in bulk."""
+    try:
+        report, removed_files = _write(workspace, import_plan)
+        db.session.commit()
+    except IntegrityError:  # PostgreSQL: another import created one of these keys meanwhile
+        db.session.rollback()
+        raise ImportRefused("Another import changed these products at the same time. Import the file again.") from None
+    media.remove(*removed_files)
+    return report
+
+
+def _write(workspace: Workspace, import_plan: ImportPlan) -> tuple[ImportReport, list[str]]:
+    """The statements of ``apply``; returns its report and the files to remove once committed."""
     now = utcnow()
     parsed, existing = import_plan.parsed, import_plan.existing
     creates = [p for p, a in zip(parsed.products, import_plan.actions, strict=True) if a == CREATE]
@@ -478,12 +491,11 @@ def apply(workspace: Workspace, import_plan: ImportPlan) -> ImportReport:
         db.session.execute(delete(ProductImage).where(ProductImage.id.in_(chunk)))
     if new_images:
         db.session.execute(insert(ProductImage), new_images)
-    db.session.commit()
-    media.remove(*removed_files)
-    return ImportReport(
+    report = ImportReport(
         parsed.format, len(creates), len(updates), import_plan.count(UNCHANGED), parsed.rejected, parsed.notes,
         len(new_images),
     )
+    return report, removed_files
 
 
 def _image_row(product_id: int, url: str, position: int, now: Any) -> dict[str, Any]:

@@ -44,6 +44,7 @@ MAX_INSTRUCTIONS = 500
 MAX_CAPTIONS = 20
 MAX_CAPTION_CHARS = 120
 MAX_BULK = 10_000
+MAX_ID = 2**31 - 1
 SORTS = {"createdAt": Video.created_at, "generatedDate": Video.started_at}
 
 
@@ -135,11 +136,10 @@ def as_id(value: Any) -> int | None:
     """An id from JSON or a form: a positive int or a string of digits; anything else is None."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value if value > 0 else None
     if isinstance(value, str) and value.isdigit() and len(value) < 19:
-        return int(value)
-    return None
+        value = int(value)
+    # ids are 32-bit on PostgreSQL: anything larger cannot exist (and must not reach the query)
+    return value if isinstance(value, int) and 0 < value <= MAX_ID else None
 
 
 def get_product(workspace: Workspace, product_id: Any) -> Product:

@@ -7,7 +7,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from .. import accounts
-from ..extensions import db, login_manager
+from ..extensions import db, login_manager, sqlite_reads_only
 from ..models import User
 
 # Endpoints that work before the first user exists, or without logging in.
@@ -42,6 +42,8 @@ def init_app(app: Flask) -> None:
     login_manager.login_message = "Log in to continue."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
+    app.before_request(_reads_only_for_safe_methods)
+    app.teardown_request(_end_reads_only)
     app.before_request(_first_run_and_login)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
@@ -51,6 +53,20 @@ def init_app(app: Flask) -> None:
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
     return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def _reads_only_for_safe_methods():
+    if request.method in SAFE_METHODS:
+        g.reads_only_token = sqlite_reads_only.set(True)
+
+
+def _end_reads_only(error=None):
+    token = g.pop("reads_only_token", None)
+    if token is not None:
+        sqlite_reads_only.reset(token)
 
 
 def _first_run_and_login():
