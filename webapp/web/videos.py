@@ -87,7 +87,7 @@ def create():
 
 def _preselected_product(form: GenerateForm):
     """The product chosen in the URL or the form, if it is one of this workspace's."""
-    wanted = request.values.get("product") or form.product_id.data
+    wanted = request.values.get("product") or request.values.get("product_id") or form.product_id.data
     try:
         product = service.get_product(g.workspace, wanted) if wanted else None
     except GenerationError:
@@ -128,9 +128,9 @@ def retry(video_id: int):
 def delete(video_id: int):
     _get_or_404(video_id)
     service.delete_video(g.workspace, video_id)
+    if request.htmx:  # from a row of a list: the row goes away
+        return "", 200, usage_changed()
     flash("Video deleted.", "info")
-    if request.htmx:
-        return "", 200, {"HX-Redirect": url_for("videos.index"), **usage_changed()}
     return redirect(url_for("videos.index"))
 
 

@@ -1,0 +1,107 @@
+"""The HTML pages and fragments: full page without HX-Request, the region with it; the one-poll
+live status; row actions over htmx."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from tests.conftest import make_product
+from tests.integration.engine_helpers import fresh
+from webapp.extensions import db
+from webapp.generation import service
+from webapp.generation.lifecycle import record_progress, transition
+from webapp.models import Video, VideoStatus
+
+HTMX = {"HX-Request": "true"}
+
+
+def queue(workspace, owner, product, **kwargs):
+    video, _ = service.create_video(workspace, owner, product_id=product.id, template="unboxing", **kwargs)
+    return fresh(video.id)
+
+
+def test_the_same_url_gives_the_page_or_the_fragment(client, workspace, owner):
+    queue(workspace, owner, make_product(workspace))
+    page = client.get("/videos?status=pending")
+    fragment = client.get("/videos?status=pending", headers=HTMX)
+    assert "<html" in page.get_data(as_text=True) and "<html" not in fragment.get_data(as_text=True)
+    assert fragment.get_data(as_text=True).lstrip().startswith('<section id="video-list"')
+    for response in (page, fragment):
+        assert "HX-Request" in response.headers["Vary"]
+
+
+def test_the_poller_exists_only_while_something_is_in_flight(client, workspace, owner):
+    video = queue(workspace, owner, make_product(workspace))
+    assert 'hx-trigger="every 2s"' in client.get("/videos").get_data(as_text=True)
+    service.cancel_video(workspace, video.id)
+    assert 'hx-trigger="every 2s"' not in client.get("/videos").get_data(as_text=True)
+
+
+def test_one_poll_answers_only_the_rows_that_changed(client, workspace, owner):
+    product = make_product(workspace)
+    first, second, third = (queue(workspace, owner, product) for _ in range(3))
+    page = client.get("/videos").get_data(as_text=True)
+    watch = page.split("watch=")[1].split('"')[0].replace("&amp;", "&")
+    from urllib.parse import unquote
+
+    watch = unquote(watch)
+    assert client.get(f"/videos/poll?view=list&watch={watch}", headers=HTMX).status_code == 204
+
+    transition(fresh(first.id), VideoStatus.GENERATING, "started")
+    record_progress(first.id, 40, "Rendering 40%")
+    response = client.get(f"/videos/poll?view=list&watch={watch}", headers=HTMX)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f'id="video-{first.id}"' in body and "Rendering 40%" in body
+    # the others moved up the queue, so their rows changed too; the poller comes back with new stamps
+    assert body.count('hx-swap-oob="true"') == body.count("<tr ") + 1
+    new_watch = unquote(body.split("watch=")[1].split('"')[0].replace("&amp;", "&"))
+    assert client.get(f"/videos/poll?view=list&watch={new_watch}", headers=HTMX).status_code == 204
+
+    for video in (first, second, third):
+        service.cancel_video(workspace, video.id)
+    response = client.get(f"/videos/poll?view=list&watch={new_watch}", headers=HTMX)
+    body = response.get_data(as_text=True)
+    assert 'id="poller"' in body and "every 2s" not in body  # nothing in flight: polling stops
+    assert response.headers["HX-Trigger"] == "usage-changed"
+
+
+def test_another_workspaces_videos_are_not_polled(client, workspace, owner):
+    from tests.conftest import make_workspace
+
+    other, other_owner = make_workspace("Other", email="other@example.com")
+    theirs = queue(other, other_owner, make_product(other))
+    response = client.get(f"/videos/poll?view=list&watch={theirs.id}:0.0", headers=HTMX)
+    assert f"video-{theirs.id}" not in response.get_data(as_text=True)
+
+
+def test_deleting_from_a_row_removes_it_and_refreshes_the_usage_bar(client, workspace, owner):
+    video = queue(workspace, owner, make_product(workspace))
+    response = client.post(f"/videos/{video.id}/delete", headers=HTMX)
+    assert response.status_code == 200 and response.get_data(as_text=True) == ""
+    assert response.headers["HX-Trigger"] == "usage-changed"
+    db.session.rollback()
+    assert db.session.scalar(select(func.count(Video.id))) == 0
+    assert "0 / 30" in client.get("/usage").get_data(as_text=True)
+
+
+def test_cancel_and_retry_from_a_row_answer_the_new_row(client, workspace, owner):
+    video = queue(workspace, owner, make_product(workspace))
+    body = client.post(f"/videos/{video.id}/cancel", data={"view": "list"}, headers=HTMX).get_data(as_text=True)
+    assert f'id="video-{video.id}"' in body and "Canceled" in body and "Retry" in body
+    body = client.post(f"/videos/{video.id}/retry", data={"view": "list"}, headers=HTMX).get_data(as_text=True)
+    assert "Pending" in body
+
+
+def test_choosing_a_product_on_the_generate_page_shows_its_photos(client, workspace):
+    product = make_product(workspace, "Photo Lamp", images=3)
+    page = client.get("/videos/new").get_data(as_text=True)
+    assert "Choose a product…" in page and 'hx-get="/videos/new"' in page
+    page = client.get(f"/videos/new?product_id={product.id}", headers=HTMX).get_data(as_text=True)
+    assert page.count("Photo Lamp, photo") == 3
+    assert f'name="product_id" value="{product.id}"' in page
+
+
+def test_huge_and_foreign_ids_are_not_found(client):
+    for path in ("/videos/2147483648", "/products/99999999999", "/videos/0"):
+        assert client.get(path).status_code == 404
