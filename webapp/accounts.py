@@ -6,10 +6,9 @@ import hashlib
 import secrets
 
 from flask import current_app
-from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import func, select, update
 
-from .extensions import db
+from .extensions import db, writing
 from .models import ApiToken, Membership, Role, User, Workspace, utcnow
 
 TOKEN_PREFIX = "rb_"
@@ -118,15 +117,12 @@ def token_for(plain: str) -> ApiToken | None:
     if token is None or token.revoked_at is not None:
         return None
     now = utcnow()
-    # Write the last-used time at most once a minute: API calls stay read-only otherwise. It is
-    # informational, so a write that loses to a concurrent writer is simply skipped.
+    # Write the last-used time at most once a minute: API calls stay read-only otherwise.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        token.last_used_at = now
-        try:
+        token_id = token.id
+        with writing():
+            db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
             db.session.commit()
-        except OperationalError:
-            db.session.rollback()
-            token = db.session.scalar(select(ApiToken).filter_by(token_hash=hash_token(plain)))
     return token
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask_limiter import Limiter
@@ -54,6 +55,18 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 # Set while serving a GET or HEAD: those transactions only read, so they begin DEFERRED and, in
 # WAL mode, never wait for (or hold up) a writer. Everything else begins IMMEDIATE.
 sqlite_reads_only: ContextVar[bool] = ContextVar("sqlite_reads_only", default=False)
+
+
+@contextmanager
+def writing():
+    """A write inside a GET request: ends the session's read transaction so the next one begins
+    IMMEDIATE (a DEFERRED reader that writes can fail with "database is locked")."""
+    db.session.commit()
+    token = sqlite_reads_only.set(False)
+    try:
+        yield
+    finally:
+        sqlite_reads_only.reset(token)
 
 
 @event.listens_for(Engine, "begin")

@@ -105,3 +105,25 @@ def test_choosing_a_product_on_the_generate_page_shows_its_photos(client, worksp
 def test_huge_and_foreign_ids_are_not_found(client):
     for path in ("/videos/2147483648", "/products/99999999999", "/videos/0"):
         assert client.get(path).status_code == 404
+
+
+def test_the_template_picker_shows_the_templates_with_their_previews(client):
+    body = client.get("/templates/picker?selected=lifestyle", headers=HTMX).get_data(as_text=True)
+    assert body.count('class="template-card') == 6
+    assert 'data-template-key="lifestyle"' in body and 'aria-pressed="true"' in body
+
+
+def test_the_template_picker_offers_a_retry_when_the_provider_cannot_be_reached(app_factory):
+    from tests.conftest import PASSWORD, make_workspace
+
+    app = app_factory(VIDEO_PROVIDER="rck", RCK_BASE_URL="")
+    with app.app_context():
+        make_workspace()
+    client = app.test_client()
+    client.post("/login", data={"email": "owner@example.com", "password": PASSWORD})
+    response = client.get("/templates/picker", headers=HTMX)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Failed to load video templates. The provider may be offline." in body
+    assert "RCK Description Server is not configured" in body
+    assert ">Retry</button>" in body and 'hx-get="/templates/picker' in body

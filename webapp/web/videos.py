@@ -7,8 +7,9 @@ from flask_login import current_user
 
 from ..generation import quota, service
 from ..generation.errors import GenerationError
-from ..generation.templates import all_templates
+from ..generation.templates import all_templates, picker_templates
 from ..models import VideoStatus
+from ..providers.base import ProviderError
 from . import live
 from .forms import GenerateForm
 from .helpers import fragment_or_page, page_number, usage_changed
@@ -168,6 +169,9 @@ def usage():
 
 @bp.get("/templates/picker")
 def template_picker():
-    return render_template(
-        "partials/template_picker.html", templates=all_templates(), selected=request.args.get("selected", "")
-    )
+    selected = request.args.get("selected", "")
+    try:
+        templates = picker_templates()
+    except ProviderError as error:
+        return render_template("partials/template_picker.html", error=str(error), selected=selected)
+    return render_template("partials/template_picker.html", templates=templates, selected=selected)
