@@ -86,7 +86,7 @@ class Config:
         self.KIE_BASE_URL = os.environ.get("KIE_BASE_URL", "https://api.kie.ai")
         self.KIE_UPLOAD_URL = os.environ.get("KIE_UPLOAD_URL", "https://kieai.redpanda.ai")
         self.KIE_API_KEY = os.environ.get("KIE_API_KEY", "")
-        self.KIE_MODEL = os.environ.get("KIE_MODEL", "veo3_fast")
+        self.KIE_MODEL = os.environ.get("KIE_MODEL", "kling-2.6/image-to-video")
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)

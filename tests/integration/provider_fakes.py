@@ -146,8 +146,9 @@ class FakeServer:
             if response is not None:
                 return response
         if fault.truncate:
-            full = handler(request, body, **args).get_data()
-            cut = Response(full[: len(full) // 2], content_type="application/json")
+            cut = handler(request, body, **args)
+            full = cut.get_data()
+            cut.set_data(full[: len(full) // 2])
             cut.headers["Content-Length"] = str(len(full))
             cut.headers["Connection"] = "close"
             return cut
@@ -225,8 +226,11 @@ class JobsFake(FakeServer):
             return job
 
     def stats(self) -> dict[str, Any]:
+        """Each job's creation and finishing time (Unix seconds) and polls, and requests per route."""
         with self.lock:
-            return {job.id: {"finishes_at": job.finishes_at, "polls": job.polls, "outcome": job.outcome} for job in self.jobs.values()}
+            jobs = {job.id: {"created": job.created, "finishes_at": job.finishes_at, "polls": job.polls}
+                    for job in self.jobs.values()}
+            return {"jobs": jobs, "hits": dict(self.hits)}
 
 
 class TaskApiFake(JobsFake):

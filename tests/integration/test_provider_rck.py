@@ -8,7 +8,13 @@ import requests
 
 from tests.conftest import jpeg_bytes
 from tests.integration.provider_fakes import Fault, RckFake
-from tests.integration.provider_support import SECRET, Env, provider_settings, sample_mp4, served
+from tests.integration.provider_support import (
+    SECRET,
+    Env,
+    provider_settings,
+    sample_mp4,
+    served,
+)
 from webapp.extensions import db
 from webapp.generation import service
 from webapp.generation.templates import picker_templates
@@ -125,10 +131,9 @@ def test_a_submit_whose_answer_is_lost_waits_for_the_callback_instead_of_sending
     [video_id] = env.create()
     env.tick(sync=False)
     assert env.status(video_id) == "pending" and len(fake.jobs) == 1
-    env.run_until(lambda: env.status(video_id) == "generating")
-    env.tick()
-    video = env.video(video_id)
-    assert video.progress_message == "Waiting for the RCK Description Server to report back"
+    waiting = "Waiting for the RCK Description Server to report back"
+    env.run_until(lambda: env.video(video_id).progress_message == waiting)
+    assert env.status(video_id) == "generating"
     [job_id] = fake.jobs  # not sent twice
     assert fake.call_back(job_id).status_code == 200
     assert env.status(video_id) == "completed" and len(fake.jobs) == 1 and env.used() == 1

@@ -109,8 +109,8 @@ def test_a_long_retry_after_is_left_to_the_worker_and_honoured(env, fake):
     [video_id] = env.create()
     env.run_until(lambda: env.status(video_id) == "generating", sync=False)
     fake.inject("status", Fault(status=429, headers={"Retry-After": "1"}))
-    env.tick(dispatch=False)
-    limited_at = fake.hit_times["status"][-1]
+    env.run_until(lambda: fake.hits["status"] == 1, dispatch=False)
+    limited_at = fake.hit_times["status"][0]
     env.run_until(lambda: env.finished(video_id))
     assert fake.hit_times["status"][1] - limited_at >= 0.9  # no call before the second it asked for
     assert env.status(video_id) == "completed"
@@ -121,7 +121,7 @@ def test_a_provider_hanging_past_the_read_timeout_is_given_up_on_and_retried(env
     env.run_until(lambda: env.status(video_id) == "generating", sync=False)
     fake.inject("status", Fault(hang=5))
     started = time.monotonic()
-    env.tick(dispatch=False)
+    env.run_until(lambda: fake.hits["status"] >= 2, dispatch=False)
     assert time.monotonic() - started < 2  # 0.5 s read timeout, then a retry that answers
     env.run_until(lambda: env.finished(video_id))
     assert env.status(video_id) == "completed"
@@ -241,7 +241,7 @@ def test_the_circuit_opens_after_repeated_failures_and_a_probe_closes_it(env, fa
     fake.inject("status", *[Fault(status=500)] * 1000)
     env.run_until(lambda: _circuit(env) == "open", dispatch=False)
     calls = fake.hits["status"]
-    assert calls <= 3 * 3 + 4  # a batch stops calling once the circuit threshold is reached
+    assert calls <= (3 + 3) * 3  # the threshold and the polls already in flight (4 threads), each tried 3 times
     env.tick(dispatch=False)
     assert fake.hits["status"] == calls  # open: no calls during the cool-off
     with env.app.app_context():
@@ -279,3 +279,15 @@ def _circuit(env) -> str:
         state = row.state if row else "closed"
         db.session.rollback()
         return state
+
+
+def test_a_provider_failing_during_a_dispatch_tick_is_not_called_for_every_video(app_factory, fake):
+    env = Env(app_factory(**provider_settings("taskapi", fake.url, PROVIDER_RETRIES=0, PROVIDER_SUBMIT_BATCH=10)))
+    fake.inject("create", *[Fault(status=503)] * 100)
+    video_ids = env.create(10)
+    env.tick(sync=False)
+    assert fake.hits["create"] <= 3 + 1  # the threshold, and at most one more already in flight (2 submit threads)
+    assert _circuit(env) == "open"
+    videos = [env.video(v) for v in video_ids]
+    assert all(v.status == "pending" and v.lease_owner is None for v in videos)
+    assert sum(v.attempts for v in videos) == fake.hits["create"]  # a skipped video used no attempt

@@ -5,7 +5,7 @@ on PostgreSQL, a compare-and-set UPDATE on SQLite — so any number of processes
 ticks against one database and each video is worked by one of them at a time. A process that
 dies loses nothing: its leases expire and another process takes the work over.
 
-Provider calls run in one bounded thread pool per process. A sync tick claims due videos in
+Provider calls run in two bounded thread pools per process (submits, and polls). A sync tick claims due videos in
 batches, polls them in the pool, and writes the polls that changed nothing but progress back
 in one statement per batch; a finished job is applied (and its result mirrored) one by one.
 A circuit breaker per provider (``health``) stops calls to a provider that stopped answering.
@@ -33,6 +33,7 @@ from .. import media
 from ..extensions import db
 from ..models import (
     Product,
+    ProductImage,
     Video,
     VideoStatus,
     WebhookDelivery,
@@ -62,7 +63,11 @@ BACKOFF_FACTOR = 1.5
 HEARTBEAT_FRESH_S = 60
 WEBHOOK_DELIVERIES_KEPT = timedelta(days=7)
 SYNC_TICK_BUDGET_S = 20.0  # a sync tick claims no new batch after this long
-POLL_SLACK_S = 0.5  # a video due this soon is polled in this tick, not a whole tick late
+# A video due within half a sync tick (jobs.py: every 2 s) is polled in this tick rather than a
+# whole tick late: polls land on the tick nearest to when they are due. Only a tick's first claim
+# looks ahead, and never by more than half the provider's shortest interval, so a video is never
+# polled twice in one tick.
+POLL_SLACK_S = 1.0
 MAX_SUBMIT_DELAY_S = 60.0
 
 
@@ -149,6 +154,10 @@ def _load(video_id: int) -> Video | None:
     )
 
 
+def _slack(provider: Provider) -> float:
+    return min(POLL_SLACK_S, provider.poll_interval[0] / 2)
+
+
 def _next_poll(provider: Provider, interval: float, progressed: bool, now: datetime) -> tuple[float, datetime]:
     low, high = provider.poll_interval
     interval = low if progressed else min(high, max(low, interval * BACKOFF_FACTOR))
@@ -200,21 +209,16 @@ class _CallTally:
             health.record_success(provider)
 
 
-def _note_call(provider: str, error: ProviderError | None) -> None:
-    """One call's outcome for the circuit breaker: an answer, even a refusal, is health."""
-    if error is not None and error.retryable:
-        health.record_failure(provider, str(error))
-    else:
-        health.record_success(provider)
-
-
 class Worker:
     """The ticks of one process. ``owner`` marks the leases it holds."""
 
     def __init__(self, app: Flask, owner: str | None = None) -> None:
         self.app = app
         self.owner = owner or new_worker_id()
-        self._pool = ThreadPoolExecutor(max_workers=app.config.get("SYNC_THREADS", 8), thread_name_prefix="provider")
+        threads = int(app.config.get("SYNC_THREADS", 8))
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sync")
+        # submits have their own, smaller pool: polls never queue behind a tick's batch of submits
+        self._submit_pool = ThreadPoolExecutor(max_workers=max(1, threads // 2), thread_name_prefix="submit")
         app.extensions[REPORTER] = self.report
 
     def _in_app(self, function, *args):
@@ -247,39 +251,59 @@ class Worker:
             budget = health.call_budget(provider.name)
             limit = provider.capacity() if budget is None else min(budget, provider.capacity())
             ids = [row.id for row in claim(VideoStatus.PENDING, provider.name, limit, self.owner)]
-            submits = self._pool.map(self._in_app, repeat(self._submit), ids, repeat(provider))
+            tally = _CallTally(int(current_app.config["CIRCUIT_FAILURE_THRESHOLD"]))
+            submits = self._submit_pool.map(self._in_app, repeat(self._submit), ids, repeat(provider), repeat(tally))
             started += sum(result or 0 for result in submits)
+            tally.record(provider.name)
         return started
 
-    def _submit(self, video_id: int, provider: Provider) -> int:
+    def _submit(self, video_id: int, provider: Provider, tally: _CallTally) -> int:
+        if tally.tripped:  # the provider stopped answering during this tick: wait for the breaker
+            self._release(video_id, VideoStatus.PENDING, float(current_app.config["CIRCUIT_COOL_OFF_S"]))
+            return 0
         video = _load(video_id)
         if video is None or video.status != VideoStatus.PENDING.value or video.lease_owner != self.owner:
             db.session.rollback()
             return 0
+        external_id, attempts = video.external_job_id, video.attempts
+        # the last submit went out and its answer was lost: the job may exist already
+        reconcile = external_id is None and video.submit_started_at is not None
+        request = build_request(video)  # as the last submit was sent
+        images = video.product.ready_images
+        known = [
+            StagedFile(image.provider_file_url, image.provider_file_expires_at)
+            if image.provider_file_url and image.provider_file_expires_at
+            else None
+            for image in images
+        ]
+        image_ids = [image.id for image in images]
+        db.session.commit()  # no transaction while the provider is called: on SQLite it holds the write lock
         sent = False
         try:
-            external_id = video.external_job_id
-            if external_id is None and video.submit_started_at is not None:
-                # the last submit went out and its answer was lost: the job may exist already
-                external_id = provider.find_submitted(build_request(video))
+            if reconcile:
+                external_id = provider.find_submitted(request)
             if external_id is None:
-                staged = self._stage_inputs(video, provider)
-                video.submit_started_at, video.attempts = utcnow(), video.attempts + 1
-                request = build_request(video)
+                staged = self._stage_inputs(provider, request, image_ids, known)
+                attempts += 1
+                request = replace(request, reference=f"reelboard-{video_id}-{attempts}")
                 if staged is not None:
                     request = replace(request, image_urls=staged)
-                db.session.commit()
+                if not self._mark_sent(video_id, attempts):
+                    return 0  # canceled or taken over meanwhile
                 sent = True
                 external_id = provider.submit(request)
         except ProviderError as error:
-            _note_call(provider.name, error)
+            if error.retryable:
+                tally.fail(str(error))
+            else:  # the provider answered: it is up, it refused this video
+                tally.answer()
             return self._submit_failed(video_id, provider, error, sent)
         except Exception as error:  # a bug must fail the video with a reason, not retry forever
             log.exception("submitting video %s to %s crashed", video_id, provider.name)
             db.session.rollback()
             transition(db.session.get(Video, video_id), VideoStatus.FAILED, f"Could not start the generation: {error}")
             return 0
-        _note_call(provider.name, None)
+        tally.answer()
         interval = provider.poll_interval[0]
         local = provider.name == "local"
         moved = transition(
@@ -299,23 +323,53 @@ class Worker:
             self._submitted_meanwhile(video_id, provider, external_id)
         return int(moved)
 
-    def _stage_inputs(self, video: Video, provider: Provider) -> tuple[str, ...] | None:
+    def _mark_sent(self, video_id: int, attempts: int) -> bool:
+        """Records the attempt before it is sent, so a submit whose answer is lost (or whose
+        process dies) is reconciled before anything is sent again."""
+        marked = db.session.execute(
+            update(Video)
+            .where(Video.id == video_id, Video.lease_owner == self.owner, Video.status == VideoStatus.PENDING.value)
+            .values(submit_started_at=utcnow(), attempts=attempts, updated_at=Video.updated_at)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.commit()
+        return marked == 1
+
+    def _release(self, video_id: int, status: VideoStatus, delay: float) -> None:
+        """Hands a claimed video back untouched, to be taken again after ``delay`` seconds."""
+        db.session.execute(
+            update(Video)
+            .where(Video.id == video_id, Video.lease_owner == self.owner, Video.status == status.value)
+            .values(lease_owner=None, lease_expires_at=None, next_poll_at=utcnow() + timedelta(seconds=delay),
+                    updated_at=Video.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+
+    @staticmethod
+    def _stage_inputs(
+        provider: Provider, request: GenerationRequest, image_ids: list[int], known: list[StagedFile | None]
+    ) -> tuple[str, ...] | None:
         """Copies the product images to the provider's storage where it needs that (Kie.ai),
-        reusing the copies recorded on the images while they last; returns their URLs."""
+        reusing the copies recorded on the images while they last; records and returns them."""
         stage = getattr(provider, "stage_images", None)
         if stage is None:
             return None
-        images = video.product.ready_images
-        known = [
-            StagedFile(image.provider_file_url, image.provider_file_expires_at)
-            if image.provider_file_url and image.provider_file_expires_at
-            else None
-            for image in images
+        staged = stage(request.image_files, known)
+        changed = [
+            {"b_id": image_id, "b_url": copy.url, "b_expires": copy.expires_at}
+            for image_id, copy, before in zip(image_ids, staged, known, strict=True)
+            if copy != before
         ]
-        staged = stage(tuple(media.absolute(image.file_path) for image in images), known)
-        for image, copy in zip(images, staged, strict=True):
-            image.provider_file_url, image.provider_file_expires_at = copy.url, copy.expires_at
-        db.session.commit()
+        if changed:
+            table = ProductImage.__table__
+            db.session.execute(
+                update(table)
+                .where(table.c.id == bindparam("b_id"))
+                .values(provider_file_url=bindparam("b_url"), provider_file_expires_at=bindparam("b_expires")),
+                changed,
+            )
+            db.session.commit()
         return tuple(copy.url for copy in staged)
 
     def _submitted_meanwhile(self, video_id: int, provider: Provider, external_id: str) -> None:
@@ -386,6 +440,7 @@ class Worker:
         batch = int(config["SYNC_BATCH"])
         columns = (Video.id, Video.external_job_id, Video.progress, Video.progress_message, Video.poll_interval_s)
         polled = 0
+        slack = _slack(provider)
         while time.monotonic() < deadline:
             budget = health.call_budget(provider.name)
             if budget == 0:
@@ -393,14 +448,15 @@ class Worker:
             limit = batch if budget is None else budget
             rows = claim(
                 VideoStatus.GENERATING, provider.name, limit, self.owner,
-                include_own=True, slack_s=POLL_SLACK_S, columns=columns,
+                include_own=True, slack_s=slack if polled == 0 else 0.0, columns=columns,
             )
             if not rows:
                 break
+            polled_at = utcnow()  # the next polls are counted from now, not from when the batch is done
             tally = _CallTally(int(config["CIRCUIT_FAILURE_THRESHOLD"]))
             cool_off = float(config["CIRCUIT_COOL_OFF_S"])
             polls = list(self._pool.map(self._poll, rows, repeat(provider), repeat(tally), repeat(cool_off)))
-            self._write_back(provider, [poll for poll in polls if poll is not None])
+            self._write_back(provider, [poll for poll in polls if poll is not None], polled_at)
             tally.record(provider.name)
             polled += len(rows)
             if len(rows) < limit or tally.tripped:
@@ -464,7 +520,7 @@ class Worker:
         else:
             transition(video, VideoStatus.FAILED, f"{provider.name} no longer knows this job: {error}")
 
-    def _write_back(self, provider: Provider, polls: list[_Reschedule]) -> None:
+    def _write_back(self, provider: Provider, polls: list[_Reschedule], polled_at: datetime) -> None:
         """One UPDATE (executemany) for the polls without news, one for those with progress."""
         if not polls:
             return
@@ -473,9 +529,9 @@ class Worker:
         table = Video.__table__
         quiet, moved = [], []
         for poll in polls:
-            interval, next_poll_at = _next_poll(provider, poll.interval, poll.progressed, now)
+            interval, next_poll_at = _next_poll(provider, poll.interval, poll.progressed, polled_at)
             if poll.delay:  # not early: the claim's slack must not cut a Retry-After short
-                next_poll_at = now + timedelta(seconds=poll.delay + POLL_SLACK_S)
+                next_poll_at = now + timedelta(seconds=poll.delay + _slack(provider))
             params = {"b_id": poll.video_id, "b_interval": interval, "b_next": next_poll_at}
             if poll.progress is None:
                 quiet.append(params)
@@ -525,7 +581,7 @@ class Worker:
         )
         db.session.commit()
         record_event(video.id, "provider", "The worker rendering this video stopped; the render restarted.")
-        self._write_back(provider, [_Reschedule(video.id, video.poll_interval_s, progressed=True)])
+        self._write_back(provider, [_Reschedule(video.id, video.poll_interval_s, progressed=True)], utcnow())
 
     def _stop_abandoned_renders(self, provider: Provider) -> None:
         """Kills local renders whose video was canceled or deleted, maybe by another process."""
@@ -635,8 +691,10 @@ def _complete(video: Video, status: ProviderStatus, provider: Provider) -> bool:
     config = current_app.config
     mirrored = result.video_file is None
     if mirrored:
+        workspace_id, video_id = video.workspace_id, video.id
+        db.session.commit()  # no transaction while downloading: on SQLite it holds the write lock
         try:
-            result = mirror_result(result, config, video.workspace_id, video.id)
+            result = mirror_result(result, config, workspace_id, video_id)
         except MirrorError as error:
             if error.retryable:  # the provider's link lasts a while: the next report tries again
                 record_progress(video.id, video.progress, f"Copying the finished video failed; retrying: {error}")

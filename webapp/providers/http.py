@@ -30,7 +30,13 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from .base import GenerationRequest, ProviderError, TemplateInfo, WebhookReport
+from .base import (
+    GenerationRequest,
+    ProviderError,
+    ProviderNotConfigured,
+    TemplateInfo,
+    WebhookReport,
+)
 from .local import TEMPLATE_CATALOG
 
 log = logging.getLogger(__name__)
@@ -207,12 +213,16 @@ class ProviderHttp:
         time.sleep(wait if wait is not None else random.uniform(0, ceiling))
 
 
-def poll_interval(value: Any, default: tuple[float, float]) -> tuple[float, float]:
-    """"2,15" or (2, 15) → (2.0, 15.0); the default when unset."""
+def poll_interval(name: str, value: Any, default: tuple[float, float]) -> tuple[float, float]:
+    """The setting ``name``: "2,15" or (2, 15) → (2.0, 15.0); the default when unset."""
     if not value:
         return default
-    parts = value.split(",") if isinstance(value, str) else list(value)
-    first, longest = (float(part) for part in parts)
+    try:
+        first, longest = (float(part) for part in (value.split(",") if isinstance(value, str) else value))
+    except (TypeError, ValueError) as error:
+        raise ProviderNotConfigured(f"{name} must be two numbers of seconds, first and longest, like \"2,15\".") from error
+    if first <= 0:
+        raise ProviderNotConfigured(f"{name} must be more than 0 seconds.")
     return first, max(first, longest)
 
 
@@ -237,7 +247,8 @@ class RemoteProvider:
     has_template_catalog = False  # True when templates() asks the provider, not the seed list
 
     def __init__(self, config: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> None:
-        self.poll_interval = poll_interval(config.get(f"{self.name.upper()}_POLL_S"), self.default_poll_interval)
+        setting = f"{self.name.upper()}_POLL_S"
+        self.poll_interval = poll_interval(setting, config.get(setting), self.default_poll_interval)
         self.submit_batch = max(1, int(config["PROVIDER_SUBMIT_BATCH"]))
         self.public_base_url = config["PUBLIC_BASE_URL"].rstrip("/")
         self.http = ProviderHttp(self.label, HttpSettings.from_config(config), headers)

@@ -93,7 +93,11 @@ def _verified(headers: Mapping[str, str], body: bytes) -> str:
     if not configured:
         raise WebhookRefused(503, "not_configured", "Callbacks are not accepted: WEBHOOK_SECRET is not set.")
     try:
-        return signature.verify(signature.parse_secrets(configured), headers, body, time.time())
+        keys = signature.parse_secrets(configured)
+    except signature.SignatureError as error:
+        raise WebhookRefused(503, "not_configured", str(error)) from error
+    try:
+        return signature.verify(keys, headers, body, time.time())
     except signature.SignatureError as error:
         raise WebhookRefused(401, "invalid_signature", str(error)) from error
 
