@@ -28,8 +28,23 @@ from webapp import create_app
 from webapp.extensions import db
 from webapp.generation import service
 from webapp.generation.templates import ensure_templates
-from webapp.models import Membership, Product, ProductImage, User, Video, VideoEvent, Workspace, utcnow
-from webapp.providers.base import GenerationRequest, ProviderResult, ProviderState, ProviderStatus, TemplateInfo
+from webapp.models import (
+    Membership,
+    Product,
+    ProductImage,
+    User,
+    Video,
+    VideoEvent,
+    Workspace,
+    utcnow,
+)
+from webapp.providers.base import (
+    GenerationRequest,
+    ProviderResult,
+    ProviderState,
+    ProviderStatus,
+    TemplateInfo,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 STUB = "bench.claim:InstantProvider"
@@ -173,8 +188,8 @@ def run(markdown: str | None = None, videos: int = 1000, workers: int = 4) -> st
     lines = [
         f"## Claims: {workers} worker processes, {videos:,} queued videos, a stub provider",
         "",
-        "Each worker is a real `flask worker` process (dispatch every 1 s, sync every 2 s). The stub provider "
-        "finishes a job at its first poll, so this measures the claim/lease machinery, not rendering.",
+        ("Each worker is a real `flask worker` process (dispatch every 1 s, sync every 2 s). The stub provider "
+         "finishes a job at its first poll, so this measures the claim/lease machinery, not rendering."),
         "",
         "| database | completed | seconds | videos / s | submitted twice | started twice | completed twice |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",

@@ -22,7 +22,15 @@ from webapp.extensions import db
 from webapp.generation.quota import current_period
 from webapp.generation.templates import TEMPLATE_KEYS, ensure_templates
 from webapp.maintenance import refresh_query_statistics
-from webapp.models import Membership, Product, ProductImage, User, Video, Workspace, utcnow
+from webapp.models import (
+    Membership,
+    Product,
+    ProductImage,
+    User,
+    Video,
+    Workspace,
+    utcnow,
+)
 
 PASSWORD = "bench-password"
 STATUSES = ["completed"] * 8 + ["failed", "canceled"]
@@ -149,8 +157,8 @@ def run(markdown: str | None = None, videos: int = 100_000, products: int = 10_0
     lines = [
         f"## Web: /videos and the status poll ({videos:,} videos, {products:,} products, SQLite)",
         "",
-        f"Data set generated in {generated_s:.1f} s. {runs} requests per case through Flask's test client "
-        "(no network), after 10 warm-up requests.",
+        (f"Data set generated in {generated_s:.1f} s. {runs} requests per case through Flask's test client "
+         "(no network), after 10 warm-up requests."),
         "",
         "| case | p50 ms | p95 ms | p50 / bare Flask |",
         "| --- | ---: | ---: | ---: |",
@@ -164,10 +172,10 @@ def run(markdown: str | None = None, videos: int = 100_000, products: int = 10_0
     poll_p50 = percentile(results["status poll, 20 in flight, nothing changed"], 0.5)
     lines += [
         "",
-        f"Targets: page p50 ≤ 50 ms — **{'met' if page_p50 <= 50 else 'missed'}** ({page_p50:.1f} ms); "
-        f"poll p50 ≤ 10 ms — **{'met' if poll_p50 <= 10 else 'missed'}** ({poll_p50:.1f} ms); "
-        f"≤ 6 SQL statements per page — **{'met' if statements['/videos page'] <= 6 else 'missed'}** "
-        f"({statements['/videos page']}).",
+        (f"Targets: page p50 ≤ 50 ms — **{'met' if page_p50 <= 50 else 'missed'}** ({page_p50:.1f} ms); "
+         f"poll p50 ≤ 10 ms — **{'met' if poll_p50 <= 10 else 'missed'}** ({poll_p50:.1f} ms); "
+         f"≤ 6 SQL statements per page — **{'met' if statements['/videos page'] <= 6 else 'missed'}** "
+         f"({statements['/videos page']})."),
     ]
     body = "\n".join(lines)
     if markdown:

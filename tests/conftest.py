@@ -20,7 +20,15 @@ from sqlalchemy import create_engine, make_url, text
 from webapp import create_app
 from webapp.extensions import db
 from webapp.generation.templates import ensure_templates
-from webapp.models import ImageStatus, Membership, Product, ProductImage, User, Video, Workspace
+from webapp.models import (
+    ImageStatus,
+    Membership,
+    Product,
+    ProductImage,
+    User,
+    Video,
+    Workspace,
+)
 
 PASSWORD = "correct horse battery"
 
@@ -146,7 +154,7 @@ def make_product(workspace: Workspace, title="Trail Mug", images=2, key=None, pr
 @pytest.fixture
 def workspace(app):
     with app.app_context():
-        workspace, user = make_workspace()
+        workspace, _ = make_workspace()
         yield workspace
 
 

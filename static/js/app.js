@@ -83,6 +83,7 @@
     const checked = Array.prototype.filter.call(boxes, function (b) { return b.checked; }).length;
     document.querySelectorAll("[data-selected-count]").forEach(function (el) { el.textContent = checked; });
     document.querySelectorAll("[data-needs-selection]").forEach(function (el) { el.disabled = checked === 0; });
+    document.querySelectorAll(".bulk-bar").forEach(function (bar) { bar.classList.toggle("active", checked > 0); });
     document.querySelectorAll("[data-select-all]").forEach(function (all) {
       all.checked = boxes.length > 0 && checked === boxes.length;
       all.indeterminate = checked > 0 && checked < boxes.length;

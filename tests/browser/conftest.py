@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import PASSWORD, make_config, make_product, make_workspace, reset_database
+from tests.conftest import (
+    PASSWORD,
+    make_config,
+    make_product,
+    make_workspace,
+    reset_database,
+)
 from webapp import create_app
 from webapp.extensions import db
 from webapp.generation.templates import ensure_templates

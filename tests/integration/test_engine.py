@@ -14,7 +14,12 @@ from tests.integration.engine_helpers import fresh, run_worker_until
 from webapp import media
 from webapp.extensions import db
 from webapp.generation import quota, service
-from webapp.generation.errors import GenerationError, IdempotencyConflict, NotFound, QuotaExceeded
+from webapp.generation.errors import (
+    GenerationError,
+    IdempotencyConflict,
+    NotFound,
+    QuotaExceeded,
+)
 from webapp.generation.lifecycle import transition
 from webapp.generation.worker import Worker, apply_status
 from webapp.models import UsagePeriod, Video, VideoEvent, VideoStatus, utcnow

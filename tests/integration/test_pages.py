@@ -63,7 +63,7 @@ def test_one_poll_answers_only_the_rows_that_changed(client, workspace, owner):
     response = client.get(f"/videos/poll?view=list&watch={new_watch}", headers=HTMX)
     body = response.get_data(as_text=True)
     assert 'id="poller"' in body and "every 2s" not in body  # nothing in flight: polling stops
-    assert response.headers["HX-Trigger"] == "usage-changed"
+    assert response.headers["HX-Trigger"] == "usage-changed, videos-finished"
 
 
 def test_another_workspaces_videos_are_not_polled(client, workspace, owner):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from ..generation.errors import GenerationError
@@ -63,10 +63,11 @@ def _http_error(error: HTTPException):
 
 
 def _routing_error(error: HTTPException):
-    """405 on an /api/ path is decided before any blueprint is chosen: answer JSON there too."""
+    """405 is decided before any blueprint is chosen: JSON on /api/ paths, a page elsewhere."""
     if request.path.startswith(API_PREFIX):
         return _http_error(error)
-    return error
+    message = "This address does not take that kind of request. Go back and use the page's buttons and forms."
+    return render_template("error.html", title="Not available here", message=message), 405
 
 
 def handle_errors_of(bp: Blueprint) -> None:

@@ -32,7 +32,13 @@ from ..pagination import Page, paginate
 from ..providers.base import ProviderError
 from ..providers.registry import default_provider_name, get_provider
 from . import quota
-from .errors import GenerationError, IdempotencyConflict, InvalidState, NotFound, QuotaExceeded
+from .errors import (
+    GenerationError,
+    IdempotencyConflict,
+    InvalidState,
+    NotFound,
+    QuotaExceeded,
+)
 from .lifecycle import transition
 from .templates import template_by_key
 
@@ -143,6 +149,8 @@ def as_id(value: Any) -> int | None:
 
 
 def get_product(workspace: Workspace, product_id: Any) -> Product:
+    if product_id in (None, ""):
+        raise GenerationError("Choose a product.", "productId")
     product_id = as_id(product_id)
     product = None
     if product_id is not None:
@@ -257,25 +265,11 @@ class BulkOutcome:
     reason: str | None = None
 
 
-def create_bulk(
-    workspace: Workspace,
-    user: User | None,
-    *,
-    product_ids: Sequence[Any],
-    template: Any,
-    options: Mapping[str, Any] | None = None,
-    custom_instructions: Any = "",
-    skip_existing: bool = True,
-) -> list[BulkOutcome]:
-    """Queues one video per product; not atomic: what fits the quota is queued.
-
-    A constant number of statements whatever the number of products: one to load them, one
-    for their images, one for existing videos, one quota reservation, one insert of videos and
-    one of their events.
-    """
-    chosen = _check_template(template)
-    instructions = _check_instructions(custom_instructions)
-    normalized = normalize_options(options)
+def _sort_bulk(
+    workspace: Workspace, product_ids: Any, template: Template, skip_existing: bool
+) -> tuple[list[BulkOutcome | None], list[Product]]:
+    """Splits a bulk request: an outcome for each product that will not be queued (None where it
+    will), and the products to queue, in request order. Three statements, whatever the size."""
     if not isinstance(product_ids, list | tuple) or not product_ids:
         raise GenerationError("Choose at least one product.", "productIds")
     if len(product_ids) > MAX_BULK:
@@ -285,9 +279,12 @@ def create_bulk(
 
     wanted = list(dict.fromkeys(product_ids))  # drop repeats, keep order
     ids = {raw: as_id(raw) for raw in wanted}
+    known_ids = [i for i in ids.values() if i is not None]
     products = {
         p.id: p
-        for p in db.session.scalars(select(Product).where(Product.workspace_id == workspace.id, Product.id.in_([i for i in ids.values() if i is not None])))
+        for p in db.session.scalars(
+            select(Product).where(Product.workspace_id == workspace.id, Product.id.in_(known_ids))
+        )
     }
     with_images = set(
         db.session.scalars(
@@ -303,7 +300,7 @@ def create_bulk(
                 select(Video.product_id).where(
                     Video.workspace_id == workspace.id,
                     Video.product_id.in_(list(products)),
-                    Video.template_key == chosen.key,
+                    Video.template_key == template.key,
                     Video.status == VideoStatus.COMPLETED.value,
                 ).distinct()
             )
@@ -319,20 +316,56 @@ def create_bulk(
             outcomes.append(BulkOutcome(product.id, "invalid", product.title, reason=NO_IMAGES))
         elif product.id in existing:
             outcomes.append(
-                BulkOutcome(product.id, "skipped_existing", product.title, reason="Already has a completed video with this template.")
+                BulkOutcome(product.id, "skipped_existing", product.title,
+                            reason="Already has a completed video with this template.")
             )
         else:
             outcomes.append(None)
             candidates.append(product)
+    return outcomes, candidates
+
+
+@dataclass(frozen=True)
+class BulkPlan:
+    """What a bulk request would do now, for the confirmation: nothing is reserved."""
+
+    to_queue: int
+    skipped_existing: int
+    invalid: int
+
+
+def plan_bulk(workspace: Workspace, *, product_ids: Sequence[Any], template: Any, skip_existing: bool = True) -> BulkPlan:
+    outcomes, candidates = _sort_bulk(workspace, product_ids, _check_template(template), skip_existing)
+    skipped = sum(1 for o in outcomes if o is not None and o.result == "skipped_existing")
+    return BulkPlan(len(candidates), skipped, sum(1 for o in outcomes if o is not None) - skipped)
+
+
+def create_bulk(
+    workspace: Workspace,
+    user: User | None,
+    *,
+    product_ids: Sequence[Any],
+    template: Any,
+    options: Mapping[str, Any] | None = None,
+    custom_instructions: Any = "",
+    skip_existing: bool = True,
+) -> list[BulkOutcome]:
+    """Queues one video per product; not atomic: what fits the quota is queued.
+
+    A constant number of statements whatever the number of products: three to sort the request
+    (_sort_bulk), one quota reservation, one insert of videos and one of their events.
+    """
+    chosen = _check_template(template)
+    instructions = _check_instructions(custom_instructions)
+    normalized = normalize_options(options)
+    outcomes, candidates = _sort_bulk(workspace, product_ids, chosen, skip_existing)
 
     granted = quota.reserve(workspace, len(candidates))
     queued, over = candidates[:granted], candidates[granted:]
     video_ids: dict[int, int] = {}
     if queued:
         rows = [_video_values(workspace, user, p.id, p.title, chosen, instructions, normalized) for p in queued]
-        result = db.session.execute(
-            insert(Video).returning(Video.id, Video.product_id), rows
-        )
+        result = db.session.execute(insert(Video).returning(Video.id, Video.product_id), rows)
         video_ids = {product_id: video_id for video_id, product_id in result}
         db.session.execute(
             insert(VideoEvent),
@@ -388,6 +421,8 @@ def retry_video(workspace: Workspace, video_id: Any) -> Video:
     video = get_video(workspace, video_id)
     if video.status not in (VideoStatus.FAILED.value, VideoStatus.CANCELED.value):
         raise InvalidState("Only a failed or canceled video can be retried.")
+    if not video.product.ready_images:
+        raise GenerationError(NO_IMAGES, "productId")
     changes: dict[str, Any] = {
         # attempts count the tries of this generation; the timeline keeps the earlier ones
         "attempts": 0, "error": None, "progress": 0, "progress_message": "Queued", "external_job_id": None,

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
+from flask import (
+    Flask,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -15,19 +24,10 @@ PUBLIC_ENDPOINTS = {"auth.setup", "auth.login", "static", "media.signed"}
 NON_HTML_BLUEPRINTS = {"api", "webhooks", "system"}
 NO_WORKSPACE = "Your account is not a member of any workspace. Ask a workspace owner to add you."
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data: https://i.ytimg.com",
-        "media-src 'self'",
-        "frame-src https://www.youtube-nocookie.com",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https://i.ytimg.com; "
+    "media-src 'self'; frame-src https://www.youtube-nocookie.com; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
 )
 
 
@@ -48,6 +48,7 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(404, _not_found)
+    app.register_error_handler(429, _too_many_requests)
 
 
 @login_manager.user_loader
@@ -116,3 +117,8 @@ def _not_found(error):
     if request.path.startswith("/api/"):
         return {"error": {"code": "not_found", "message": "Not found."}}, 404
     return render_template("error.html", title="Not found", message="There is nothing here."), 404
+
+
+def _too_many_requests(error):
+    message = "Too many attempts in a short time. Wait a minute, then try again."
+    return render_template("error.html", title="Slow down", message=message), 429

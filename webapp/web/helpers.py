@@ -5,11 +5,15 @@ from __future__ import annotations
 from flask import render_template, request
 
 USAGE_CHANGED = "usage-changed"
+VIDEOS_FINISHED = "videos-finished"
+PRODUCTS_CHANGED = "products-changed"
 
 
 def fragment_or_page(page_template: str, fragment_template: str, **context):
-    """htmx asks for the swappable region; a plain request (reload, back, a link) gets the page."""
-    if request.htmx and not request.htmx.boosted:
+    """htmx asks for the swappable region; a plain request (reload, a link) gets the page, and so
+    does htmx restoring a page from history (Back), which replaces the whole body."""
+    wants_region = request.htmx and not request.htmx.boosted
+    if wants_region and request.headers.get("HX-History-Restore-Request") != "true":
         return render_template(fragment_template, **context)
     return render_template(page_template, **context)
 
@@ -19,6 +23,6 @@ def page_number() -> int:
     return max(1, min(int(value), 100_000)) if value.isdigit() else 1
 
 
-def usage_changed() -> dict[str, str]:
-    """The header that makes the usage bar refresh itself."""
-    return {"HX-Trigger": USAGE_CHANGED}
+def usage_changed(*more_events: str) -> dict[str, str]:
+    """The header that makes the usage bar (and whatever listens to ``more_events``) refresh."""
+    return {"HX-Trigger": ", ".join((USAGE_CHANGED, *more_events))}

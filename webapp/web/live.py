@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..generation.service import queue_positions
 from ..models import Video, Workspace
-from .helpers import usage_changed
+from .helpers import VIDEOS_FINISHED, usage_changed
 
 ROW_TEMPLATES = {
     "list": "partials/video_row.html",
@@ -68,4 +68,4 @@ def poll_response(workspace: Workspace, view: str, watch: str):
         "partials/poller.html", watch=watch_list(videos, positions), view=view, oob=True
     )
     finished = any(not v.in_flight for v in changed)
-    return body, 200, usage_changed() if finished else {}
+    return body, 200, usage_changed(VIDEOS_FINISHED) if finished else {}

@@ -11,7 +11,7 @@ from ..generation.errors import GenerationError
 from ..generation.templates import all_templates
 from . import live
 from .forms import BulkForm, GenerateForm
-from .helpers import fragment_or_page, page_number, usage_changed
+from .helpers import PRODUCTS_CHANGED, fragment_or_page, page_number, usage_changed
 
 bp = Blueprint("products", __name__)
 
@@ -54,16 +54,20 @@ def bulk_confirm():
     """Step one: say how many videos will be made and how much quota they use."""
     form = _bulk_form()
     if not form.validate_on_submit():
-        return render_template("partials/bulk_result.html", errors=_errors(form)), 200
+        return render_template("partials/bulk_result.html", errors=_errors(form))
     chosen = _bulk_input(form)
-    if not chosen["product_ids"]:
-        return render_template("partials/bulk_result.html", errors=["Select at least one product."])
+    try:
+        plan = service.plan_bulk(
+            g.workspace, product_ids=chosen["product_ids"], template=chosen["template"],
+            skip_existing=chosen["skip_existing"],
+        )
+    except GenerationError as error:
+        return render_template("partials/bulk_result.html", errors=[error.message])
     return render_template(
         "partials/bulk_confirm.html",
-        count=len(set(chosen["product_ids"])),
+        plan=plan,
         template=next((t for t in all_templates() if t.key == chosen["template"]), None),
         usage=quota.usage(g.workspace),
-        chosen=chosen,
     )
 
 
@@ -84,7 +88,7 @@ def bulk_generate():
             "partials/bulk_result.html", groups=groups, videos=videos, positions=service.queue_positions(videos)
         ),
         200,
-        usage_changed(),
+        usage_changed(PRODUCTS_CHANGED),
     )
 
 

@@ -35,6 +35,12 @@ def index():
     return _render(TokenForm())
 
 
+@bp.get("/settings/tokens")
+def tokens():
+    """Reloading the page that showed a new token comes back to the settings."""
+    return redirect(url_for("settings.index"))
+
+
 @bp.post("/settings/tokens")
 def create_token():
     form = TokenForm()

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from ..generation import quota, service
@@ -139,14 +148,18 @@ def _act(action, video_id: int, done: str):
     _get_or_404(video_id)
     try:
         video = action(g.workspace, video_id)
+        message, category = done, "success"
     except GenerationError as error:
-        flash(error.message, "error")
         video = service.get_video(g.workspace, video_id)
-    else:
-        flash(done, "success")
-    if request.htmx:
-        return live.render_rows([video], request.form.get("view", "list")), 200, usage_changed()
-    return redirect(request.form.get("next") or url_for("videos.detail", video_id=video_id))
+        message, category = error.message, "error"
+    if request.htmx:  # the row shows the outcome; an error is also shown above the list
+        headers = usage_changed()
+        if category == "error":
+            return render_template("partials/error_banner.html", message=message), 200, {
+                **headers, "HX-Retarget": "#flashes", "HX-Reswap": "innerHTML"}
+        return live.render_rows([video], request.form.get("view", "list")), 200, headers
+    flash(message, category)
+    return redirect(url_for("videos.detail", video_id=video_id))
 
 
 def _get_or_404(video_id: int):
