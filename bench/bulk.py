@@ -12,62 +12,25 @@ and the same GETs with the 10,000 videos queued but no worker running.
 from __future__ import annotations
 
 import argparse
-import random
 import tempfile
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import event, func, select
 
+from bench.catalog import PASSWORD, bench_catalog
 from bench.report import percentile, write_section
-from webapp import accounts, create_app, media
-from webapp.catalog.demo import demo_photo
+from webapp import accounts, create_app
 from webapp.extensions import db
-from webapp.generation.templates import ensure_templates
 from webapp.jobs import start_scheduler, stop_scheduler
 from webapp.models import (
-    Membership,
-    Product,
-    ProductImage,
-    User,
     Video,
-    Workspace,
-    utcnow,
 )
 
-PASSWORD = "bench-password"
 BULK_TARGET_S = 2.0
 LIST_TARGET_MS = 100
-
-
-def _catalog(products: int) -> tuple[str, list[int]]:
-    """A workspace on a plan that fits ``products`` videos, its products (each with a real
-    photo, shared), and an API token."""
-    ensure_templates()
-    user = User(email="bench@example.com")
-    user.set_password(PASSWORD)
-    workspace = Workspace(name="Bench", plan="bench")
-    db.session.add_all([user, workspace, Membership(user=user, workspace=workspace, role="owner")])
-    db.session.commit()
-    photo = f"products/{workspace.id}/shared.jpg"
-    media.write_atomically(photo, demo_photo((92, 160, 220), "mug", 0, random.Random(1)))
-    now = utcnow()
-    ids = db.session.execute(
-        insert(Product).returning(Product.id, sort_by_parameter_order=True),
-        [{"workspace_id": workspace.id, "external_key": f"p{n}", "title": f"Product {n:05d}", "sku": f"SKU{n:05d}",
-          "description": "", "vendor": "", "marketplace": "", "created_at": now, "updated_at": now}
-         for n in range(products)],
-    ).scalars().all()
-    db.session.execute(
-        insert(ProductImage),
-        [{"product_id": product_id, "position": 0, "file_path": photo, "status": "ok", "width": 1200, "height": 1200,
-          "created_at": now} for product_id in ids],
-    )
-    db.session.commit()
-    _, token = accounts.create_token(user, workspace, "bench")
-    return token, list(ids)
 
 
 @contextmanager
@@ -106,7 +69,8 @@ def run(markdown: str | None = None, products: int = 10_000, drain_s: float = 15
         })
         with app.app_context():
             db.create_all()
-            token, ids = _catalog(products)
+            workspace, user, ids = bench_catalog(products)
+            _, token = accounts.create_token(user, workspace, "bench")
             engine = db.engine
         api = {"Authorization": f"Bearer {token}"}
         client = app.test_client()

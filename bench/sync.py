@@ -25,56 +25,25 @@ from pathlib import Path
 
 import requests
 from flask_migrate import upgrade
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
+from bench.catalog import bench_catalog
 from bench.report import percentile, write_section
 from tests.integration.provider_fakes import serve_taskapi
 from tests.integration.provider_support import sample_mp4
-from webapp import create_app, media
+from webapp import create_app
 from webapp.catalog.demo import demo_photo
 from webapp.extensions import db
 from webapp.generation import service
-from webapp.generation.templates import ensure_templates
 from webapp.jobs import start_scheduler, stop_scheduler
 from webapp.models import (
-    Membership,
-    Product,
-    ProductImage,
-    User,
     Video,
     VideoStatus,
-    Workspace,
-    utcnow,
 )
 
 REFLECTED_TARGET_S = 5.0
 REQUESTS_TARGET = 15
 FINISH_RANGE_S = (2.0, 20.0)
-
-
-def _catalog(count: int) -> tuple[Workspace, User, list[int]]:
-    ensure_templates()
-    user = User(email="bench@example.com")
-    user.set_password("bench-password")
-    workspace = Workspace(name="Bench", plan="bench")
-    db.session.add_all([user, workspace, Membership(user=user, workspace=workspace, role="owner")])
-    db.session.commit()
-    photo = f"products/{workspace.id}/shared.jpg"
-    media.write_atomically(photo, demo_photo((92, 160, 220), "mug", 0, random.Random(1)))
-    now = utcnow()
-    ids = db.session.execute(
-        insert(Product).returning(Product.id, sort_by_parameter_order=True),
-        [{"workspace_id": workspace.id, "external_key": f"p{n}", "title": f"Product {n:04d}", "sku": f"SKU{n:04d}",
-          "description": "A sturdy mug.", "vendor": "", "marketplace": "", "created_at": now, "updated_at": now}
-         for n in range(count)],
-    ).scalars().all()
-    db.session.execute(
-        insert(ProductImage),
-        [{"product_id": product_id, "position": 0, "file_path": photo, "status": "ok", "created_at": now}
-         for product_id in ids],
-    )
-    db.session.commit()
-    return workspace, user, list(ids)
 
 
 def _start_fake(video: bytes, thumbnail: bytes) -> tuple[multiprocessing.Process, str]:
@@ -97,7 +66,7 @@ def measure(videos: int, folder: Path) -> dict:
     try:
         with app.app_context():
             upgrade()
-            workspace, user, ids = _catalog(videos)
+            workspace, user, ids = bench_catalog(videos)
             outcomes = service.create_bulk(workspace, user, product_ids=ids, template="product_showcase",
                                            options={"duration": 5})
             assert all(o.result == "queued" for o in outcomes)
