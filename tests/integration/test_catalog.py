@@ -264,3 +264,26 @@ def test_a_request_over_the_upload_limit_is_refused_beside_the_field(app, client
     assert response.status_code == 413
     assert "The file is larger than 0.0625 MB" in field_error(response.get_data(as_text=True), "file")
     assert len(fresh(product).images) == 1
+
+
+def test_an_upload_over_the_request_limit_is_refused_with_a_message_when_csrf_is_on(app_factory):
+    """With CSRF on, the body is read (and refused) before the page's workspace is known."""
+    import io
+
+    from tests.conftest import PASSWORD, make_product, make_workspace
+
+    app = app_factory(WTF_CSRF_ENABLED=True, MAX_CONTENT_LENGTH=50_000)
+    with app.app_context():
+        workspace, _ = make_workspace()
+        product_id = make_product(workspace).id
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    client.post("/login", data={"email": "owner@example.com", "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        f"/products/{product_id}/images",
+        data={"csrf_token": token, "images": (io.BytesIO(b"x" * 200_000), "big.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 413
+    assert "larger than" in response.get_data(as_text=True)

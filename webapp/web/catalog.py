@@ -193,6 +193,9 @@ def upload_images(product_id: int):
 def _too_large(error):
     """A request over MAX_CONTENT_LENGTH: said beside the file field, like any bad upload."""
     limit = megabytes(current_app.config["MAX_CONTENT_LENGTH"])
+    if "workspace" not in g:  # refused while the CSRF check read the body, before the page loaded
+        message = f"The upload is larger than {limit}. Go back and send smaller files, or fewer at a time."
+        return render_template("error.html", title="Upload too large", message=message), 413
     if request.endpoint == "catalog.upload_images":
         form = ImageUploadForm(formdata=None)
         form.images.errors = [f"The upload is larger than {limit}; send fewer images at a time."]
