@@ -127,3 +127,16 @@ def test_the_template_picker_offers_a_retry_when_the_provider_cannot_be_reached(
     assert "Failed to load video templates. The provider may be offline." in body
     assert "RCK Description Server is not configured" in body
     assert ">Retry</button>" in body and 'hx-get="/templates/picker' in body
+
+
+def test_errors_of_the_generate_form_on_a_product_page_show_on_that_page(client, workspace):
+    product = make_product(workspace, "Error Lamp")
+    response = client.post(
+        "/videos",
+        data={"product_id": product.id, "from_page": "product", "template": "product_showcase",
+              "custom_instructions": "z" * 501, "aspect_ratio": "16:9", "duration": "8"},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "<h1>Error Lamp</h1>" in page and "at most 500 characters" in page
+    assert '<details class="generate-panel" open>' in page

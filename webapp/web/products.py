@@ -102,15 +102,20 @@ def detail(product_id: int):
         product = service.get_product(g.workspace, product_id)
     except GenerationError:
         abort(404)
+    return render_product_page(product, GenerateForm(product_id=str(product.id)))
+
+
+def render_product_page(product, form: GenerateForm) -> str:
+    """The product page; also where the generate form sent from it shows its errors."""
     videos = catalog.product_videos(product)
-    form = GenerateForm(product_id=str(product.id))
+    positions = service.queue_positions(videos[:1])
     return render_template(
         "products/detail.html",
         product=product,
         videos=videos,
         latest=videos[0] if videos else None,
-        positions=service.queue_positions(videos[:1]),
-        watch=live.watch_list(videos[:1], service.queue_positions(videos[:1])),
+        positions=positions,
+        watch=live.watch_list(videos[:1], positions),
         templates=all_templates(),
         form=form,
         usage=quota.usage(g.workspace),

@@ -22,6 +22,7 @@ from ..providers.base import ProviderError
 from . import live
 from .forms import GenerateForm
 from .helpers import fragment_or_page, page_number, usage_changed
+from .products import render_product_page
 
 bp = Blueprint("videos", __name__)
 
@@ -92,6 +93,8 @@ def create():
         else:
             flash(f"Video queued: {video.title}. This page shows its progress as it renders.", "success")
             return redirect(url_for("videos.detail", video_id=video.id))
+    if product is not None and request.form.get("from_page") == "product":
+        return render_product_page(product, form), 422  # errors beside the fields, where they were typed
     return _render_generate(form, product), 422
 
 
