@@ -62,6 +62,11 @@
     if (!video) return;
     if (play) { video.play().catch(function () {}); } else { video.pause(); }
   }
+  // Touch screens have no hover: there, the picker plays every preview once it is loaded.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (!window.matchMedia("(hover: none)").matches) return;
+    event.target.querySelectorAll("video[data-preview]").forEach(function (v) { v.play().catch(function () {}); });
+  });
   document.addEventListener("mouseover", function (e) { preview(e, true); });
   document.addEventListener("mouseout", function (e) { preview(e, false); });
   document.addEventListener("focusin", function (e) { preview(e, true); });
