@@ -22,10 +22,6 @@ class AccountError(ValueError):
         self.field = field
 
 
-def plan_limit(plan: str) -> int:
-    return current_app.config["PLAN_LIMITS"][plan]
-
-
 def plan_choices() -> list[tuple[str, str]]:
     return [
         (name, f"{name.capitalize()} — {limit} videos a month")

@@ -41,10 +41,6 @@ class VideoStatus(enum.StrEnum):
     FAILED = "failed"
     CANCELED = "canceled"
 
-    @property
-    def in_flight(self) -> bool:
-        return self in (VideoStatus.PENDING, VideoStatus.GENERATING)
-
 
 IN_FLIGHT = (VideoStatus.PENDING.value, VideoStatus.GENERATING.value)
 

@@ -16,7 +16,6 @@ from sqlalchemy.orm import contains_eager, joinedload
 from .. import media
 from ..extensions import db
 from ..models import (
-    IN_FLIGHT,
     ImageStatus,
     Product,
     ProductImage,
@@ -531,12 +530,6 @@ def queue_positions(videos: Iterable[Video]) -> dict[int, int]:
     )
     rows = db.session.execute(select(ranked.c.id, ranked.c.position).where(ranked.c.id.in_(pending_ids)))
     return {video_id: position for video_id, position in rows}
-
-
-def in_flight_count(workspace: Workspace) -> int:
-    return db.session.scalar(
-        select(func.count(Video.id)).where(Video.workspace_id == workspace.id, Video.status.in_(IN_FLIGHT))
-    )
 
 
 def product_choices(workspace: Workspace, limit: int = 500) -> list[Product]:

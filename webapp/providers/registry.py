@@ -37,10 +37,6 @@ def get_provider(name: str | None = None) -> Provider:
     return built[name]
 
 
-def built_providers() -> dict[str, Provider]:
-    return dict(current_app.extensions.get(_EXTENSION, {}))
-
-
 def shutdown_providers(app) -> None:
     """Ends the providers' background work in this process (the local renders)."""
     for provider in app.extensions.pop(_EXTENSION, {}).values():
