@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 PORT ?= 5000
 PG_TEST_URL ?= $(TEST_DATABASE_URL)
 
-.PHONY: run worker test test-sqlite test-postgres bench lint install install-dev
+.PHONY: run worker test test-sqlite test-postgres bench contact-sheets lint install install-dev
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ install-dev: $(VENV)/.dev
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
-	EMBEDDED_WORKER=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
+	EMBEDDED_WORKER=1 PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 ## worker: the background jobs alone (production runs one or more of these)
 worker: install
@@ -42,12 +42,16 @@ test-sqlite: install-dev
 test-postgres: install-dev
 	@if [ -n "$(PG_TEST_URL)" ]; then \
 		echo "== again on PostgreSQL: $(PG_TEST_URL)"; \
-		TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/python -m pytest -q -p no:cacheprovider -m "not sqlite_only and not browser"; \
+		TEST_DATABASE_URL="$(PG_TEST_URL)" $(BIN)/python -m pytest -q -p no:cacheprovider -m "not sqlite_only and not browser and not render"; \
 	else echo "== TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi
 
 ## bench: benchmarks; results written to BENCHMARKS.md
 bench: install-dev
 	$(BIN)/python -m bench --markdown BENCHMARKS.md
+
+## contact-sheets: every template in every aspect ratio, rendered and laid out in docs/contact-*.png
+contact-sheets: install-dev
+	$(BIN)/python -m bench.contact_sheets --out docs
 
 lint: install-dev
 	$(BIN)/ruff check webapp tests bench

@@ -18,10 +18,13 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = {
     "render": ["bench/render.py"],
     "claim": ["-m", "bench.claim"],
+    "scale": ["-m", "bench.scale"],
     "sync": ["-m", "bench.sync"],
     "web": ["-m", "bench.web"],
     "import": ["-m", "bench.import"],
     "bulk": ["-m", "bench.bulk"],
+    "voice": ["-m", "bench.voice"],
+    "storefront": ["-m", "bench.storefront"],
 }
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-
 from sqlalchemy import insert
 
 from webapp import media
@@ -25,7 +23,7 @@ def bench_catalog(products: int) -> tuple[Workspace, User, list[int]]:
     db.session.add_all([user, workspace, Membership(user=user, workspace=workspace, role="owner")])
     db.session.commit()
     photo = f"products/{workspace.id}/shared.jpg"
-    media.write_atomically(photo, demo_photo((92, 160, 220), "mug", 0, random.Random(1)))
+    media.write_atomically(photo, demo_photo("nimbus-mug", 0))
     now = utcnow()
     ids = db.session.execute(
         insert(Product).returning(Product.id, sort_by_parameter_order=True),

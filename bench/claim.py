@@ -27,6 +27,7 @@ from bench.report import write_section
 from webapp import create_app
 from webapp.extensions import db
 from webapp.generation import service
+from webapp.generation.contract import BulkCreate
 from webapp.generation.templates import ensure_templates
 from webapp.models import (
     Membership,
@@ -126,7 +127,7 @@ def run_once(database_url: str, folder: Path, videos: int, workers: int) -> dict
             {"product_id": pid, "position": 0, "file_path": "bench/image.jpg", "status": "ok", "created_at": now}
             for pid in product_ids])
         db.session.commit()
-        outcomes = service.create_bulk(workspace, owner, product_ids=product_ids, template="unboxing")
+        outcomes = service.create_bulk(workspace, owner, BulkCreate(product_ids=product_ids, template="unboxing"))
         assert sum(o.result == "queued" for o in outcomes) == videos
 
     submit_log = folder / "submits.log"

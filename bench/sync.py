@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import random
 import statistics
 import tempfile
 import threading
@@ -35,6 +34,7 @@ from webapp import create_app
 from webapp.catalog.demo import demo_photo
 from webapp.extensions import db
 from webapp.generation import service
+from webapp.generation.contract import BulkCreate
 from webapp.jobs import start_scheduler, stop_scheduler
 from webapp.models import (
     Video,
@@ -55,7 +55,7 @@ def _start_fake(video: bytes, thumbnail: bytes) -> tuple[multiprocessing.Process
 
 
 def measure(videos: int, folder: Path) -> dict:
-    fake, fake_url = _start_fake(sample_mp4(), demo_photo((200, 80, 60), "mug", 0, random.Random(2)))
+    fake, fake_url = _start_fake(sample_mp4(), demo_photo("nimbus-mug", 0))
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'bench.db'}", "MEDIA_DIR": folder / "media",
         "SECRET_KEY": "bench", "EMBEDDED_WORKER": False, "LOG_LEVEL": "WARNING",
@@ -67,8 +67,8 @@ def measure(videos: int, folder: Path) -> dict:
         with app.app_context():
             upgrade()
             workspace, user, ids = bench_catalog(videos)
-            outcomes = service.create_bulk(workspace, user, product_ids=ids, template="product_showcase",
-                                           options={"duration": 5})
+            outcomes = service.create_bulk(workspace, user, BulkCreate(product_ids=ids, template="product_showcase",
+                                           options={"duration": 5}))
             assert all(o.result == "queued" for o in outcomes)
             db.session.remove()
 

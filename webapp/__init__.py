@@ -6,18 +6,10 @@ import logging
 from typing import Any
 
 from flask import Flask
-from werkzeug.routing import IntegerConverter
 
 from .config import PROJECT_ROOT, Config
-
-
-class IdConverter(IntegerConverter):
-    """``<int:…>`` in every route: ids are 32-bit in the database, so a larger number is a 404
-    at routing rather than an out-of-range error in a query."""
-
-    def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
-        super().__init__(url_map, *args, **kwargs)
+from .numbers import IdConverter
+from .storage import storage_for
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -29,7 +21,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(Config().as_dict())
     if config:
         app.config.from_mapping(config)
-    app.config["MEDIA_DIR"].mkdir(parents=True, exist_ok=True)
+    app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]  # never weaker than the session
+    # Media storage, made now so that a wrong STORAGE_URL stops the app at start (the
+    # filesystem backend creates MEDIA_DIR; with S3 nothing is written locally).
+    storage_for(app.config)
     app.url_map.converters["int"] = IdConverter
     logging.basicConfig(
         level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s: %(message)s"

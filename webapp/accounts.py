@@ -5,21 +5,20 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from sqlalchemy import func, select, update
+from werkzeug.security import check_password_hash
 
+from .errors import AppError
 from .extensions import db, writing
 from .models import ApiToken, Membership, Role, User, Workspace, utcnow
 
 TOKEN_PREFIX = "rb_"
 
 
-class AccountError(ValueError):
+class AccountError(AppError):
     """Bad input for an account operation; ``field`` names the form field at fault."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 def plan_choices() -> list[tuple[str, str]]:
@@ -37,11 +36,22 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+def checked_email(email: str) -> str:
+    """The one rule for an email address, in every form and command: a syntactically valid
+    address (no DNS lookup), at most 254 characters; returned normalized."""
+    normalized = normalize_email(email)
+    if len(normalized) > 254:
+        raise AccountError("Enter a valid email address.", "email")
+    try:
+        validate_email(normalized, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise AccountError(f"Enter a valid email address ({error}).", "email") from error
+    return normalized
+
+
 def create_user(email: str, password: str, workspace_name: str, plan: str = "junior", name: str = "") -> User:
     """A user who owns a workspace (created if it does not exist; joined as owner otherwise)."""
-    email = normalize_email(email)
-    if "@" not in email or len(email) > 254:
-        raise AccountError("Enter a valid email address.", "email")
+    email = checked_email(email)
     if len(password) < 8:
         raise AccountError("The password must be at least 8 characters long.", "password")
     if not workspace_name.strip():
@@ -60,6 +70,20 @@ def create_user(email: str, password: str, workspace_name: str, plan: str = "jun
     return user
 
 
+def change_plan(user: User, workspace: Workspace, plan: str) -> None:
+    """Moves the workspace to another plan; only one of its owners may. The new monthly limit
+    holds from the next request on; the videos used this month stay used."""
+    limits = current_app.config["PLAN_LIMITS"]
+    if plan not in limits:
+        raise AccountError(f"Choose one of the plans: {', '.join(sorted(limits, key=limits.get))}.", "plan")
+    role = db.session.scalar(select(Membership.role).filter_by(user_id=user.id, workspace_id=workspace.id))
+    if role != Role.OWNER.value:
+        raise AccountError("Only an owner of the workspace can change its plan.", "plan")
+    db.session.execute(update(Workspace).where(Workspace.id == workspace.id).values(plan=plan))
+    db.session.commit()
+    db.session.refresh(workspace)
+
+
 def unclaimed_workspace_name() -> str:
     """The name of a workspace nobody belongs to yet (the seeded demo store), or ''."""
     name = db.session.scalar(
@@ -68,11 +92,58 @@ def unclaimed_workspace_name() -> str:
     return name or ""
 
 
+# A hash of a password nobody has, made like every stored one (werkzeug's scrypt default): an
+# unknown email is checked against it, so a login costs the same whether the email exists or
+# not and its time tells nothing about which accounts exist.
+_ABSENT_USER_HASH = (
+    "scrypt:32768:8:1$QPSNo3tuSzLtgun0$"
+    "b0b345b5e45d8fc4b9951ba866e31d449291f6ce4c48a4899ac39c8097bd29c5"
+    "3c8f4ad1764efcee3304ad18ec0343091b240e12e21bb3aac6dc0a955140accb"
+)
+
+
 def authenticate(email: str, password: str) -> User | None:
     user = db.session.scalar(select(User).filter_by(email=normalize_email(email)))
-    if user is None or not user.check_password(password):
+    if user is None:
+        check_password_hash(_ABSENT_USER_HASH, password)
         return None
-    return user
+    return user if user.check_password(password) else None
+
+
+def end_sessions(user: User) -> None:
+    """Ends every session and remember cookie of ``user``, on every device: the next request
+    with one of them is a logged-out request."""
+    db.session.execute(update(User).where(User.id == user.id).values(session_version=User.session_version + 1))
+    db.session.commit()
+    db.session.refresh(user)
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Sets a new password after checking the current one; ends the user's other sessions."""
+    if not user.check_password(current):
+        raise AccountError("The current password is wrong.", "current")
+    if len(new) < 8:
+        raise AccountError("The password must be at least 8 characters long.", "password")
+    user.set_password(new)
+    db.session.commit()
+    end_sessions(user)
+
+
+def remove_member(workspace: Workspace, user_id: int) -> None:
+    """Takes a user out of a workspace; their sessions end, so an open tab loses access at once.
+    The last owner cannot be removed (the workspace would have no one to manage it)."""
+    member = db.session.scalar(select(Membership).filter_by(workspace_id=workspace.id, user_id=user_id))
+    if member is None:
+        raise AccountError("This person is not a member of the workspace.", "user")
+    owners = db.session.scalar(
+        select(func.count(Membership.id)).filter_by(workspace_id=workspace.id, role=Role.OWNER.value)
+    )
+    if member.role == Role.OWNER.value and owners <= 1:
+        raise AccountError("The workspace's only owner cannot be removed.", "user")
+    user = member.user
+    db.session.delete(member)
+    db.session.commit()
+    end_sessions(user)
 
 
 def workspaces_of(user: User) -> list[Workspace]:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from pathlib import Path
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
@@ -17,7 +15,7 @@ from .models import User, Workspace
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_user, create_token, seed_demo, render_previews, worker, import_products):
+    for command in (create_user, create_token, seed_demo, render_previews, import_products):
         app.cli.add_command(command)
 
 
@@ -120,19 +118,3 @@ def import_products(file: Path, workspace_name: str) -> None:
     for rejected in report.rejected:
         click.echo(f"  line {rejected.line}: {rejected.reason}")
 
-
-@click.command("worker")
-@with_appcontext
-def worker() -> None:
-    """Run the background jobs (dispatch, sync, reap) in this process until stopped."""
-    from .jobs import start_scheduler, stop_scheduler
-
-    app = current_app._get_current_object()
-    stopping = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopping.set())
-    start_scheduler(app)
-    click.echo("Reelboard worker running. Ctrl-C to stop.")
-    stopping.wait()
-    stop_scheduler(app)
-    click.echo("Worker stopped; its videos were handed back.")

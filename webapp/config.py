@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -78,15 +79,28 @@ class Config:
         self.GENERATION_TIMEOUT_S = _int("GENERATION_TIMEOUT_S", 900)
         self.LEASE_S = _int("LEASE_S", 60)
         self.MAX_ATTEMPTS = _int("MAX_ATTEMPTS", 3)
+        # PostgreSQL NOTIFY/LISTEN wakes workers when videos are queued; off behind a pooler that
+        # cannot LISTEN (PgBouncer in transaction mode): the 1 s dispatch tick finds them then.
+        self.QUEUE_NOTIFY = _bool("QUEUE_NOTIFY", True)
         self.WEBHOOK_SECRET = os.environ.get("WEBHOOK_SECRET", "")
         self.ALLOW_PRIVATE_MEDIA_HOSTS = _bool("ALLOW_PRIVATE_MEDIA_HOSTS", False)
+        # Outbound webhooks (generation/outbound.py): a destination gets this long to answer, and
+        # may be on a loopback/private address only when allowed (tests, an internal receiver).
+        self.WEBHOOK_TIMEOUT_S = float(os.environ.get("WEBHOOK_TIMEOUT_S") or 15)
+        self.ALLOW_PRIVATE_WEBHOOK_HOSTS = _bool("ALLOW_PRIVATE_WEBHOOK_HOSTS", False)
+        # How long each web process reuses a storefront answer before asking the database again.
+        self.STOREFRONT_CACHE_S = float(os.environ.get("STOREFRONT_CACHE_S") or 5)
         self.TASKAPI_BASE_URL = os.environ.get("TASKAPI_BASE_URL", "")
         self.TASKAPI_TOKEN = os.environ.get("TASKAPI_TOKEN", "")
         self.RCK_BASE_URL = os.environ.get("RCK_BASE_URL", "")
         self.KIE_BASE_URL = os.environ.get("KIE_BASE_URL", "https://api.kie.ai")
         self.KIE_UPLOAD_URL = os.environ.get("KIE_UPLOAD_URL", "https://kieai.redpanda.ai")
         self.KIE_API_KEY = os.environ.get("KIE_API_KEY", "")
-        self.KIE_MODEL = os.environ.get("KIE_MODEL", "kling-2.6/image-to-video")
+        self.KIE_MODEL = os.environ.get("KIE_MODEL", "kling-2.6/image-to-video")  # the default of KIE_MODELS
+        # The models videos may choose, comma-separated (webapp/providers/kie.py lists those it
+        # knows): e.g. kling-2.6/image-to-video,veo3_fast,sora-2-image-to-video. Empty: KIE_MODEL.
+        self.KIE_MODELS = os.environ.get("KIE_MODELS", "")
+        self.KIE_WEBHOOK_HMAC_KEY = os.environ.get("KIE_WEBHOOK_HMAC_KEY", "")  # Kie.ai's settings page makes it
         self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
@@ -114,12 +128,23 @@ class Config:
         self.SYNC_THREADS = _int("SYNC_THREADS", 8)
         self.SYNC_BATCH = _int("SYNC_BATCH", 100)
         self.MIRROR_MAX_BYTES = _int("MIRROR_MAX_BYTES", 200 * 1024 * 1024)
+        # Media storage (webapp/storage): MEDIA_DIR unless STORAGE_URL=s3://bucket/prefix. S3
+        # credentials stay with boto3, which reads AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+        self.STORAGE_URL = os.environ.get("STORAGE_URL", "")
+        self.S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "")
+        self.S3_REGION = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        # A player keeps using the link it was redirected to for every later Range request, so
+        # the link must outlive a page left open before play or seek (webapp/storage/s3.py).
+        self.S3_PRESIGN_EXPIRES_S = _int("S3_PRESIGN_EXPIRES_S", 3600)
+        # Where S3 media is copied while ffmpeg reads or writes it (removed after each use).
+        self.STORAGE_SCRATCH_DIR = os.environ.get("STORAGE_SCRATCH_DIR", "")
 
     # Fixed (not from the environment).
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 64 * 1024 * 1024

@@ -57,9 +57,16 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120), default="")
     password_hash: Mapped[str] = mapped_column(String(256))
+    # Part of the id in every session and remember cookie: raising it ends them all at once
+    # (logout, a password change, removal from a workspace).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    def get_id(self) -> str:
+        """Flask-Login's alternative id: a cookie issued before the version changed loads no one."""
+        return f"{self.id}:{self.session_version}"
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
@@ -79,6 +86,13 @@ class Workspace(db.Model):
     name: Mapped[str] = mapped_column(String(120), unique=True)
     plan: Mapped[str] = mapped_column(String(32), default="junior")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The storefront embed's publishable key (in every store page's HTML: not a secret, but
+    # rotatable) and the store origins whose pages may read the storefront endpoint.
+    storefront_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    allowed_origins: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Webhooks to a video's own webhookUrl are signed with a secret derived from this seed and
+    # SECRET_KEY (generation/outbound.py): the database alone cannot sign.
+    webhook_secret_seed: Mapped[str | None] = mapped_column(String(64))
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="workspace", cascade="all, delete-orphan")
 
@@ -129,7 +143,10 @@ class Product(db.Model):
     sku: Mapped[str] = mapped_column(String(120), default="")
     description: Mapped[str] = mapped_column(Text, default="")
     price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    # The "was" price of a discount (Shopify's Variant Compare At Price), shown struck through.
+    compare_at_price: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     vendor: Mapped[str] = mapped_column(String(255), default="")
+    url: Mapped[str | None] = mapped_column(String(2048))  # the product's page in the store (end card QR)
     marketplace: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
@@ -145,6 +162,13 @@ class Product(db.Model):
     @property
     def price_label(self) -> str | None:
         return f"${self.price:,.2f}" if self.price is not None else None
+
+    @property
+    def compare_at_label(self) -> str | None:
+        """The "was" price, only when it is really higher than the price."""
+        if self.compare_at_price is None or self.price is None or self.compare_at_price <= self.price:
+            return None
+        return f"${self.compare_at_price:,.2f}"
 
 
 class ImageStatus(enum.StrEnum):
@@ -188,6 +212,8 @@ class Template(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     preview_video_path: Mapped[str | None] = mapped_column(String(512))  # relative to MEDIA_DIR
     preview_thumbnail_path: Mapped[str | None] = mapped_column(String(512))
+    # the local renderer's previews in each aspect ratio: {"9:16": {"preview": key, "poster": key}, ...}
+    preview_files: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     preview_url: Mapped[str | None] = mapped_column(String(2048))  # a remote provider's sample
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
@@ -201,6 +227,8 @@ class Video(db.Model):
         Index("ix_videos_workspace_status", "workspace_id", "status"),
         Index("ix_videos_product_created", "product_id", "created_at"),
         Index("ix_videos_status_next_poll", "status", "next_poll_at"),
+        # "Is any video of this bulk still in flight?" after each of its videos ends: one seek.
+        Index("ix_videos_bulk_status", "bulk_id", "status"),
         UniqueConstraint("workspace_id", "idempotency_key"),
     )
 
@@ -208,10 +236,18 @@ class Video(db.Model):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    bulk_id: Mapped[int | None] = mapped_column(ForeignKey("bulks.id", ondelete="SET NULL"), index=True)
     template_key: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(255), default="")
     custom_instructions: Mapped[str] = mapped_column(String(500), default="")
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # What the voiceover says (and remote providers are told), line by line: fixed at creation.
+    script: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # seeds/002's POST /api/videos makes a video that waits, charged, until /generate is called.
+    on_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    webhook_url: Mapped[str | None] = mapped_column(String(2048))  # also told when the video ends
+    # A seeds/002 client's own "metadata" keys (POST and PUT /api/videos), shown beside ours.
+    client_metadata: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     status: Mapped[str] = mapped_column(String(16), default=VideoStatus.PENDING.value)
     progress: Mapped[int] = mapped_column(Integer, default=0)
@@ -219,6 +255,7 @@ class Video(db.Model):
     error: Mapped[str | None] = mapped_column(Text)
 
     provider: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str | None] = mapped_column(String(64))  # the provider's model, where it has several
     external_job_id: Mapped[str | None] = mapped_column(String(255), index=True)
     submit_started_at: Mapped[datetime | None] = mapped_column(DateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -234,6 +271,7 @@ class Video(db.Model):
 
     video_path: Mapped[str | None] = mapped_column(String(512))  # relative to MEDIA_DIR
     thumbnail_path: Mapped[str | None] = mapped_column(String(512))
+    captions_path: Mapped[str | None] = mapped_column(String(512))  # WebVTT of what is said and shown
     remote_video_url: Mapped[str | None] = mapped_column(String(2048))
     remote_thumbnail_url: Mapped[str | None] = mapped_column(String(2048))
     duration_s: Mapped[float | None] = mapped_column()
@@ -265,6 +303,43 @@ class Video(db.Model):
     @property
     def resolution(self) -> str | None:
         return f"{self.width}x{self.height}" if self.width and self.height else None
+
+
+class Bulk(db.Model):
+    """One bulk request: what it asked for and what came of each product. Its videos point at
+    it: the queue serves a workspace's single videos before its bulk ones, a retried request
+    (same Idempotency-Key) gets the same answer, and ``finished_at`` marks when its last video
+    ended."""
+
+    __tablename__ = "bulks"
+    __table_args__ = (UniqueConstraint("workspace_id", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    template_key: Mapped[str] = mapped_column(String(64))
+    queued: Mapped[int] = mapped_column(Integer, default=0)
+    outcomes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class BrandKit(db.Model):
+    """A workspace's brand, worn by every video it makes: colours, font, logo, call to action."""
+
+    __tablename__ = "brand_kits"
+
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
+    primary_color: Mapped[str] = mapped_column(String(7), default="#1E2A44")
+    accent_color: Mapped[str] = mapped_column(String(7), default="#F2B33D")
+    font: Mapped[str] = mapped_column(String(32), default="manrope")
+    logo_path: Mapped[str | None] = mapped_column(String(512))  # a storage key
+    cta_text: Mapped[str] = mapped_column(String(40), default="Shop now")
+    cta_url: Mapped[str | None] = mapped_column(String(2048))
+    watermark: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
 class VideoEvent(db.Model):
@@ -314,6 +389,90 @@ class WorkerHeartbeat(db.Model):
     worker_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     beat_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class ShareLink(db.Model):
+    """A public page of one completed video at an unguessable address, until revoked or expired."""
+
+    __tablename__ = "share_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    video_id: Mapped[int] = mapped_column(ForeignKey("videos.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    video: Mapped[Video] = relationship()
+
+
+class WebhookEndpoint(db.Model):
+    """A workspace's URL that is sent the events it subscribed to, signed per Standard Webhooks."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The signing secret is derived from this seed and SECRET_KEY (generation/outbound.py).
+    secret_seed: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Set at the first failed attempt after a success; three days of failures disable the endpoint.
+    failing_since: Mapped[datetime | None] = mapped_column(DateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(DateTime)
+    disabled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboundDelivery(db.Model):
+    """One event for one destination (an endpoint, or a video's webhookUrl): written in the same
+    transaction as the change it reports (an outbox), sent by the worker until it succeeds or
+    its retries run out. ``body`` is the exact JSON signed on every attempt."""
+
+    __tablename__ = "outbound_deliveries"
+    __table_args__ = (
+        Index("ix_outbound_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_outbound_deliveries_workspace_created", "workspace_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    endpoint_id: Mapped[int | None] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    message_id: Mapped[str] = mapped_column(String(64), unique=True)  # webhook-id: the same on every attempt
+    event_type: Mapped[str] = mapped_column(String(32))
+    video_id: Mapped[int | None] = mapped_column(ForeignKey("videos.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # in the current round (a resend starts a new one)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    endpoint: Mapped[WebhookEndpoint | None] = relationship()
+    attempt_log: Mapped[list[OutboundAttempt]] = relationship(
+        order_by="OutboundAttempt.id", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class OutboundAttempt(db.Model):
+    """One try of a delivery: what the destination answered, and how fast."""
+
+    __tablename__ = "outbound_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("outbound_deliveries.id", ondelete="CASCADE"), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    latency_ms: Mapped[int] = mapped_column(Integer, default=0)
+    response_excerpt: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str | None] = mapped_column(Text)
 
 
 class ProviderHealth(db.Model):

@@ -6,15 +6,35 @@
 
   // Dialogs: open after htmx loads their body; close on [data-close-dialog]; Esc closes natively.
   let opener = null;
+  function openDialog(dialog, from) {
+    if (!dialog || dialog.open) return;
+    opener = from || document.activeElement;
+    dialog.showModal();
+  }
+
+  // The one confirmation dialog, for plain forms (data-confirm) and htmx requests (hx-confirm).
+  let onConfirm = null;
+  function askConfirm(message, label, from, yes) {
+    const dialog = document.getElementById("confirm-dialog");
+    if (!dialog) { if (window.confirm(message)) yes(); return; }
+    document.getElementById("confirm-dialog-message").textContent = message;
+    document.getElementById("confirm-dialog-yes").textContent = label || "Confirm";
+    onConfirm = yes;
+    openDialog(dialog, from);
+  }
+
   document.addEventListener("click", function (event) {
     const openButton = closestData(event.target, "data-opens-dialog");
-    if (openButton) {
-      opener = openButton;
-      const dialog = document.getElementById(openButton.dataset.opensDialog);
-      if (dialog && !dialog.open) dialog.showModal();
-    }
+    if (openButton) openDialog(document.getElementById(openButton.dataset.opensDialog), openButton);
     const closeButton = closestData(event.target, "data-close-dialog");
     if (closeButton) closeButton.closest("dialog").close();
+
+    if (event.target.id === "confirm-dialog-yes") {
+      const yes = onConfirm;
+      onConfirm = null;
+      event.target.closest("dialog").close();
+      if (yes) yes();
+    }
 
     // Template picker: choosing a card fills the hidden input and closes the dialog.
     const card = closestData(event.target, "data-template-key");
@@ -40,19 +60,77 @@
       dialog.close();
       if (form) { form.dataset.confirmed = "yes"; form.requestSubmit(); }
     }
+
+    // The header's menu on narrow screens; a click elsewhere closes it and the workspace menu.
+    const toggle = closestData(event.target, "data-menu-toggle");
+    if (toggle) {
+      const open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      toggle.closest(".site-header").classList.toggle("menu-open", open);
+    }
+    document.querySelectorAll("details.dropdown[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) menu.open = false;
+    });
+
+    // Sortable column headers set the filter form's sort, which asks for the list (and keeps
+    // the choice when a filter changes next); without the form the link itself works.
+    const sortLink = closestData(event.target, "data-sort-by");
+    const filters = sortLink ? document.getElementById("video-filters") : null;
+    if (filters && window.htmx) {
+      event.preventDefault();
+      filters.elements.sort.value = sortLink.dataset.sortBy;
+      filters.elements.order.value = sortLink.dataset.sortOrder;
+      filters.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+
+    // The bulk bar's options fold away on narrow screens.
+    const expand = closestData(event.target, "data-expands");
+    if (expand) {
+      const target = document.getElementById(expand.dataset.expands);
+      const open = expand.getAttribute("aria-expanded") !== "true";
+      expand.setAttribute("aria-expanded", open ? "true" : "false");
+      if (target) target.classList.toggle("expanded", open);
+    }
   });
   document.addEventListener("close", function (event) {
-    if (event.target.tagName === "DIALOG" && opener) { opener.focus(); opener = null; }
+    if (event.target.tagName !== "DIALOG") return;
+    if (event.target.id === "confirm-dialog") onConfirm = null;
+    if (opener && document.contains(opener)) opener.focus();
+    opener = null;
   }, true);
 
-  // Forms that ask first: data-confirm (a plain question) or data-confirm-dialog (a dialog).
+  // Forms that ask first: data-confirm (the shared dialog) or data-confirm-dialog (their own).
   document.addEventListener("submit", function (event) {
     const form = event.target;
-    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) event.preventDefault();
+    if (form.dataset.confirm && form.dataset.confirmed !== "yes") {
+      event.preventDefault();
+      const submitter = event.submitter;
+      askConfirm(form.dataset.confirm, form.dataset.confirmLabel, submitter, function () {
+        form.dataset.confirmed = "yes";
+        form.requestSubmit(submitter && submitter.form === form ? submitter : undefined);
+      });
+      return;
+    }
     if (form.dataset.confirmDialog && form.dataset.confirmed !== "yes") {
       const dialog = document.getElementById(form.dataset.confirmDialog);
-      if (dialog) { event.preventDefault(); opener = form.querySelector("[type=submit]"); dialog.showModal(); }
+      if (dialog) { event.preventDefault(); openDialog(dialog, form.querySelector("[type=submit]")); }
     }
+  });
+  document.addEventListener("htmx:confirm", function (event) {
+    if (!event.detail.question) return;
+    event.preventDefault();
+    const elt = event.detail.elt;
+    askConfirm(event.detail.question, elt.dataset.confirmLabel, elt, function () { event.detail.issueRequest(true); });
+  });
+
+  // A dialog marked data-opens-on-content opens when htmx fills it and closes when it is emptied
+  // (the bulk confirmation: its body is the server's count).
+  document.addEventListener("htmx:afterSettle", function (event) {
+    document.querySelectorAll("dialog[data-opens-on-content]").forEach(function (dialog) {
+      const filled = dialog.textContent.trim() !== "";
+      if (filled && !dialog.open && dialog.contains(event.detail.target)) openDialog(dialog);
+      if (!filled && dialog.open) dialog.close();
+    });
   });
 
   // Preview clips play while hovered or focused.
@@ -72,6 +150,14 @@
   document.addEventListener("focusin", function (e) { preview(e, true); });
   document.addEventListener("focusout", function (e) { preview(e, false); });
 
+  // A field the merchant typed in keeps their words: data-marks-edited names the hidden input
+  // that says so (the script, which the page otherwise rewrites as the instructions change).
+  document.addEventListener("input", function (event) {
+    const marks = event.target.dataset ? event.target.dataset.marksEdited : null;
+    const flag = marks ? event.target.form.querySelector("[name=" + marks + "]") : null;
+    if (flag) flag.value = "yes";
+  });
+
   // Live character counter for textareas with data-counter.
   document.addEventListener("input", function (event) {
     const field = event.target;
@@ -82,21 +168,28 @@
     counter.classList.toggle("over", field.value.length >= max);
   });
 
-  // Bulk selection: select-all on the page, count, and the button that needs a selection.
+  // Row selection (products for bulk generation, videos for bulk actions): select-all on the
+  // page, the count, the buttons that need a selection, and the bar that shows while one exists.
   function updateSelection() {
-    const boxes = document.querySelectorAll("input[name=product_ids]");
-    const checked = Array.prototype.filter.call(boxes, function (b) { return b.checked; }).length;
-    document.querySelectorAll("[data-selected-count]").forEach(function (el) { el.textContent = checked; });
-    document.querySelectorAll("[data-needs-selection]").forEach(function (el) { el.disabled = checked === 0; });
-    document.querySelectorAll(".bulk-bar").forEach(function (bar) { bar.classList.toggle("active", checked > 0); });
+    document.querySelectorAll("[data-selection]").forEach(function (scope) {
+      const name = scope.dataset.selection;
+      const boxes = document.querySelectorAll("input[type=checkbox][name=" + name + "]");
+      const checked = Array.prototype.filter.call(boxes, function (b) { return b.checked; }).length;
+      scope.querySelectorAll("[data-selected-count]").forEach(function (el) { el.textContent = checked; });
+      scope.querySelectorAll("[data-selected-plural]").forEach(function (el) { el.hidden = checked === 1; });
+      scope.querySelectorAll("[data-needs-selection]").forEach(function (el) { el.disabled = checked === 0; });
+      scope.classList.toggle("active", checked > 0);
+    });
     document.querySelectorAll("[data-select-all]").forEach(function (all) {
+      const boxes = document.querySelectorAll("input[type=checkbox][name=" + all.dataset.selectAll + "]");
+      const checked = Array.prototype.filter.call(boxes, function (b) { return b.checked; }).length;
       all.checked = boxes.length > 0 && checked === boxes.length;
       all.indeterminate = checked > 0 && checked < boxes.length;
     });
   }
   document.addEventListener("change", function (event) {
     const all = event.target.dataset ? event.target.dataset.selectAll : null;
-    if (all) document.querySelectorAll("input[name=" + all + "]").forEach(function (b) { b.checked = event.target.checked; });
+    if (all) document.querySelectorAll("input[type=checkbox][name=" + all + "]").forEach(function (b) { b.checked = event.target.checked; });
     updateSelection();
   });
   document.addEventListener("htmx:afterSettle", updateSelection);
@@ -104,6 +197,21 @@
 
   document.addEventListener("focusin", function (event) {
     if (event.target.dataset && event.target.dataset.selectOnFocus !== undefined) event.target.select();
+  });
+
+  // Polling respects the reader: a tab in the background sends no poll, and catches up with
+  // one poll as soon as it is shown again (hx-trigger "every 2s, rb-visible"); the timer's next
+  // tick, if it comes right after the catch-up, is skipped, so it stays one poll per interval.
+  let lastPoll = 0;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (!event.detail.elt.matches("[data-poll]")) return;
+    const now = Date.now();
+    if (document.visibilityState !== "visible" || now - lastPoll < 1500) { event.preventDefault(); return; }
+    lastPoll = now;
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState !== "visible" || !window.htmx) return;
+    document.querySelectorAll("[data-poll][hx-get]").forEach(function (el) { window.htmx.trigger(el, "rb-visible"); });
   });
 
   // "Reconnecting…" while polls fail; cleared by the next poll that gets through.

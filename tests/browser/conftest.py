@@ -117,9 +117,21 @@ class PageWatch:
             self.polls.append(time.monotonic())
 
 
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+BOTH_WIDTHS = pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1366px", "390px"], indirect=True)
+
+
 @pytest.fixture
-def page(browser, live_server, tmp_path, request):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
+def viewport(request):
+    """The window a test's page has: a laptop's unless the test is parametrized (BOTH_WIDTHS)."""
+    return getattr(request, "param", DESKTOP)
+
+
+@pytest.fixture
+def page(browser, live_server, tmp_path, request, viewport):
+    phone = viewport["width"] < 640
+    context = browser.new_context(viewport=viewport, base_url=live_server.url, is_mobile=phone, has_touch=phone)
     page = context.new_page()
     page.set_default_timeout(15_000)
     page.watch = PageWatch(page)
@@ -134,3 +146,47 @@ def log_in(page, email="owner@example.com"):
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/videos")
+
+
+def open_menu(page):
+    """The header's sections: always visible on a laptop, behind the Menu button on a phone."""
+    toggle = page.get_by_role("button", name="Menu")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+
+
+def assert_fits_the_width(page):
+    """Nothing makes the page scroll sideways (the document is no wider than the window)."""
+    overflow = page.evaluate("""() => {
+        const width = document.documentElement.clientWidth;
+        const wide = [...document.querySelectorAll("body *")].filter(el => {
+            const box = el.getBoundingClientRect();
+            return box.width > 0 && box.right > width + 1 && getComputedStyle(el).position !== "fixed";
+        }).slice(0, 5).map(el => el.tagName + "." + el.className + " " + Math.round(el.getBoundingClientRect().right));
+        return {scroll: document.documentElement.scrollWidth, width, wide};
+    }""")
+    assert overflow["scroll"] <= overflow["width"], overflow
+
+
+SERIOUS = {"serious", "critical"}
+
+
+def axe_violations(page) -> list[str]:
+    """What axe-core finds serious or critical on the page as it is now, in light and in dark mode
+    (WCAG 2.x A and AA rules and axe's best practices)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = []
+    options = {"resultTypes": ["violations"], "runOnly": {"type": "tag", "values": [
+        "wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]}}
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        page.wait_for_timeout(400)  # Pico fades colours over 0.2 s: measure them once they have settled
+        result = Axe().run(page, options=options)
+        for violation in result.response["violations"]:
+            if violation["impact"] in SERIOUS:
+                targets = [f"{', '.join(map(str, node['target']))}: {node.get('failureSummary', '').splitlines()[-1].strip()}"
+                           for node in violation["nodes"][:3]]
+                found.append(f"{scheme} {page.url}: {violation['id']} ({violation['impact']}): {violation['help']} at {targets}")
+    page.emulate_media(color_scheme="light")
+    return found

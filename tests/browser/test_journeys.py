@@ -1,5 +1,6 @@
-"""The three ways Reelboard is used, in a real browser: browsing the dashboard, generating from a
-product page, and bulk generation from the products table (plus the quota edge of bulk)."""
+"""The three ways Reelboard is used, in a real browser at a laptop's width and a phone's:
+browsing the dashboard, generating from a product page, and bulk generation from the products
+table (plus the quota edge of bulk). No page scrolls sideways."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import BOTH_WIDTHS, assert_fits_the_width, log_in
+from tests.conftest import video_request
 from webapp.extensions import db
 from webapp.generation import quota, service
 from webapp.generation.lifecycle import transition
@@ -20,9 +22,8 @@ def _queue(app, shop, product_index: int, template: str, finish: str | None = No
     with app.app_context():
         workspace, owner = db.session.get(Workspace, shop["workspace"]), db.session.get(User, shop["owner"])
         video, _ = service.create_video(
-            workspace, owner, product_id=shop["products"][product_index], template=template,
-            options=options or {"duration": 5},
-        )
+            workspace, owner, video_request(product_id=shop["products"][product_index], template=template,
+            options=options or {"duration": 5},))
         video_id = video.id
         if finish:
             transition(video, VideoStatus.GENERATING, "started")
@@ -31,6 +32,21 @@ def _queue(app, shop, product_index: int, template: str, finish: str | None = No
     return video_id
 
 
+def show_filters(page):
+    """On a phone the list's filters are folded under a button."""
+    toggle = page.get_by_role("button", name="Filters")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+
+
+def bulk_options(page):
+    """On a phone the bulk bar is one line; its options unfold."""
+    options = page.locator(".bulk-bar").get_by_role("button", name="Options")
+    if options.is_visible() and options.get_attribute("aria-expanded") != "true":
+        options.click()
+
+
+@BOTH_WIDTHS
 def test_browse_filter_search_sort_paginate_and_reload(page, live_app, shop):
     templates = ["product_showcase", "lifestyle", "unboxing"]
     for i in range(24):
@@ -39,7 +55,9 @@ def test_browse_filter_search_sort_paginate_and_reload(page, live_app, shop):
     rows = page.locator("table.videos tbody tr")
     expect(rows).to_have_count(20)
     expect(page.get_by_text("Page 1 of 2")).to_be_visible()
+    assert_fits_the_width(page)
 
+    show_filters(page)
     page.get_by_label("Status").select_option("failed")
     expect(page).to_have_url(re.compile(r"status=failed"))
     expect(rows).to_have_count(6)
@@ -54,6 +72,7 @@ def test_browse_filter_search_sort_paginate_and_reload(page, live_app, shop):
     expect(page.get_by_label("Status")).to_have_value("failed")
 
     page.goto("/videos")
+    show_filters(page)
     page.get_by_label("Order").select_option("asc")
     expect(page).to_have_url(re.compile(r"order=asc"))
     page.get_by_role("link", name="Next →").click()
@@ -65,9 +84,11 @@ def test_browse_filter_search_sort_paginate_and_reload(page, live_app, shop):
     page.reload()
     expect(page.get_by_label("Order")).to_have_value("asc")
     assert page.locator("#poller[hx-get]").count() == 0  # nothing in flight: no poller
+    assert_fits_the_width(page)
     assert page.watch.errors == []
 
 
+@BOTH_WIDTHS
 def test_generate_from_a_product_page(page, live_app, shop):
     from webapp.generation.previews import render_template_previews
 
@@ -91,8 +112,16 @@ def test_generate_from_a_product_page(page, live_app, shop):
 
     page.get_by_label("Custom instructions").fill("Warm evening light on a desk")
     expect(page.locator("#instructions-counter")).to_contain_text("28 / 500")
+    # the script to be spoken follows the instructions as they are typed
+    expect(page.locator("#script-field textarea")).to_have_value(re.compile(r"^Warm evening light on a desk\.?\n"))
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#instant-preview video")).to_be_visible()
+    page.wait_for_function("() => { const v = document.querySelector('#instant-preview video');"
+                           " return v && v.readyState >= 2 && v.videoHeight === 360; }")
     page.locator("summary", has_text="Options").click()
-    page.get_by_label("Duration (seconds)").fill("5")
+    page.get_by_label("Length (seconds)").fill("5")
+    page.get_by_label(re.compile("Voiceover: a voice")).uncheck()  # 5 s is too short to speak a script
+    assert_fits_the_width(page)
     page.get_by_role("button", name="Generate video").click()
     confirm = page.locator("#generate-confirm")
     expect(confirm).to_contain_text("This uses 1 of your 30 remaining videos this month")
@@ -101,7 +130,9 @@ def test_generate_from_a_product_page(page, live_app, shop):
     page.wait_for_url(re.compile(r"/videos/\d+$"))
     status = page.locator(".video-status")
     expect(status.locator(".badge")).to_have_text(re.compile("Pending|Generating"))
+    expect(page.locator("#flashes")).to_contain_text("Video queued")
     expect(page.locator("video.player")).to_be_visible(timeout=90_000)
+    expect(page.locator("#flashes .flash")).to_be_hidden(timeout=15_000)  # the banner goes after 10 s
     timeline = page.locator(".timeline")
     for status in ("pending", "generating", "completed"):  # the timeline updated live too
         expect(timeline).to_contain_text(status)
@@ -109,9 +140,11 @@ def test_generate_from_a_product_page(page, live_app, shop):
     page.locator("video.player").evaluate("v => { v.muted = true; return v.play(); }")
     page.wait_for_function("() => document.querySelector('video.player').currentTime > 0.2")
     expect(page.locator("#usage-bar")).to_contain_text("1 / 30")
+    assert_fits_the_width(page)
     assert page.watch.errors == []
 
 
+@BOTH_WIDTHS
 def test_bulk_generate_from_the_products_table(page, live_app, shop):
     for index in (0, 1):
         _queue(live_app, shop, index, "unboxing", finish="completed")
@@ -121,20 +154,33 @@ def test_bulk_generate_from_the_products_table(page, live_app, shop):
     for index in range(5):
         page.get_by_label(re.compile(f"^Select {['Aurora Lamp', 'Nimbus Mug', 'Trail Pack', 'Echo Speaker', 'Bloom Vase'][index]}$")).check()
     expect(page.locator("[data-selected-count]")).to_have_text("5")
+    bulk_options(page)
     page.locator(".bulk-bar select[name=template]").select_option("unboxing")
-    page.locator(".bulk-bar").get_by_label("Duration (seconds)").fill("5")
+    page.locator(".bulk-bar").get_by_label("Length (seconds)").fill("5")
+    page.locator(".bulk-bar").get_by_label(re.compile("Voiceover: a voice")).uncheck()  # 5 s is too short to speak a script
+    assert_fits_the_width(page)
     page.get_by_role("button", name="Generate videos…").click()
-    confirm = page.locator(".bulk-confirm")
+    confirm = page.locator("#bulk-confirm-dialog")
     expect(confirm).to_contain_text("Generate 3 videos?")
     expect(confirm).to_contain_text("2 selected products already have a completed video")
-    page.get_by_role("button", name="Generate 3 videos").click()
+    confirm.get_by_role("button", name="Generate 3 videos").click()
+    expect(confirm).to_be_hidden()
 
     summary = page.locator(".bulk-summary")
     expect(summary.locator(".summary-counts")).to_contain_text("3 queued")
     expect(summary.locator(".summary-counts")).to_contain_text("2 skipped")
     expect(page.locator("#usage-bar")).to_contain_text("5 / 30")  # refreshed by HX-Trigger, no reload
+    made = [page.locator(f"#latest-video-{shop['products'][index]}") for index in (2, 3, 4)]
+    for cell in made:  # the table shows each queued video, with its place or its progress
+        expect(cell).to_contain_text(re.compile(r"Queued · position \d|Generating|Ready"))
+    page.reload()  # mid-bulk: the table still shows them, live
+    for cell in made:
+        expect(cell).to_contain_text(re.compile(r"Queued · position \d|Generating|Ready"))
+    assert_fits_the_width(page)
     polls_before = len(page.watch.polls)
-    expect(summary.locator(".badge-completed")).to_have_count(3, timeout=90_000)
+    for cell in made:  # done: the poster, swapped in without a reload
+        expect(cell.locator("img.thumb")).to_be_visible(timeout=90_000)
+        expect(cell).to_contain_text("Ready")
     polls = page.watch.polls[polls_before:]
     assert polls, "the page polled while the videos rendered"
     gaps = [later - earlier for earlier, later in itertools.pairwise(polls)]
@@ -146,6 +192,7 @@ def test_bulk_generate_from_the_products_table(page, live_app, shop):
     assert page.watch.errors == []
 
 
+@BOTH_WIDTHS
 def test_bulk_with_one_video_left_queues_one_and_reports_two_over_quota(page, live_app, shop):
     with live_app.app_context():
         db.session.add(UsagePeriod(workspace_id=shop["workspace"], period=quota.current_period(), used=29))
@@ -153,17 +200,20 @@ def test_bulk_with_one_video_left_queues_one_and_reports_two_over_quota(page, li
         db.session.remove()
     log_in(page)
     page.goto("/products")
-    expect(page.locator("#usage-bar")).to_contain_text("Limit reached")
+    expect(page.locator("#usage-bar")).to_contain_text("Almost full")  # 29/30: red, yet one is left
     for name in ("Aurora Lamp", "Nimbus Mug", "Trail Pack"):
         page.get_by_label(f"Select {name}", exact=True).check()
-    page.locator(".bulk-bar").get_by_label("Duration (seconds)").fill("5")
+    bulk_options(page)
+    page.locator(".bulk-bar").get_by_label("Length (seconds)").fill("5")
     page.get_by_role("button", name="Generate videos…").click()
-    expect(page.locator(".bulk-confirm")).to_contain_text("Only 1 fit")
-    page.get_by_role("button", name="Generate 3 videos").click()
+    expect(page.locator(".bulk-confirm")).to_contain_text("Only 1 of the 3 fit this month's quota")
+    page.get_by_role("button", name="Generate 1 video").click()  # what fits, said on the button
     counts = page.locator(".bulk-summary .summary-counts")
     expect(counts).to_contain_text("1 queued")
     expect(counts).to_contain_text("2 over quota")
-    expect(page.locator(".bulk-summary")).to_contain_text("Video generation limit reached")
+    expect(page.locator(".bulk-summary")).to_contain_text("2 products were not queued: Video generation limit reached")
+    expect(page.locator(".bulk-summary").get_by_text("Video generation limit reached")).to_have_count(1)  # once
+    expect(page.locator("#usage-bar")).to_contain_text("Limit reached")
     expect(page.locator("#usage-bar")).to_contain_text("30 / 30")
     assert page.watch.errors == []
 

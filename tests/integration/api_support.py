@@ -8,16 +8,32 @@ Import the fixtures into a test module: ``from tests.integration.api_support imp
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
-from tests.conftest import make_workspace
+from tests.conftest import make_workspace, video_request
 from webapp import accounts
-from webapp.api.openapi import PATHS
-from webapp.api.validation import pointer, validator
+from webapp.api.openapi import spec
 
 NO_TOKEN = object()
+SPEC_URI = "urn:reelboard:openapi"
+
+
+def pointer(*parts: str | int) -> str:
+    """A JSON pointer into the description, e.g. pointer("paths", "/api/v1/videos", "get")."""
+    return "#/" + "/".join(str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+
+
+@cache
+def validator(schema_pointer: str) -> Draft202012Validator:
+    """A validator for the schema at ``schema_pointer`` in the description ($refs resolved)."""
+    registry = Registry().with_resource(SPEC_URI, Resource.from_contents(spec(), default_specification=DRAFT202012))
+    return Draft202012Validator({"$ref": SPEC_URI + schema_pointer}, registry=registry)
 
 
 def _path_pattern(template: str) -> re.Pattern:
@@ -26,14 +42,17 @@ def _path_pattern(template: str) -> re.Pattern:
     return re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", regex) + "$")
 
 
-# Literal paths first, so /videos/bulk is not taken for /videos/{id}.
-ROUTES = sorted(((template, _path_pattern(template)) for template in PATHS), key=lambda t: t[0].count("{"))
+def _routes() -> list[tuple[str, re.Pattern]]:
+    """Every described path, literal ones first (so /videos/bulk is not taken for /videos/{id}).
+    Read when a test first needs it: every API module has registered its operations by then."""
+    return sorted(((template, _path_pattern(template)) for template in spec()["paths"]), key=lambda t: t[0].count("{"))
 
 
 def described_operation(method: str, path: str) -> tuple[str, dict[str, Any]] | None:
-    for template, pattern in ROUTES:
-        if pattern.match(path) and method.lower() in PATHS[template]:
-            return template, PATHS[template][method.lower()]
+    paths = spec()["paths"]
+    for template, pattern in _routes():
+        if pattern.match(path) and method.lower() in paths[template]:
+            return template, paths[template][method.lower()]
     return None
 
 
@@ -86,6 +105,9 @@ class ApiClient:
     def post(self, url: str, **kwargs):
         return self.open("POST", url, **kwargs)
 
+    def put(self, url: str, **kwargs):
+        return self.open("PUT", url, **kwargs)
+
     def delete(self, url: str, **kwargs):
         return self.open("DELETE", url, **kwargs)
 
@@ -112,7 +134,7 @@ def error_of(response) -> dict[str, Any]:
 def queue_video(workspace, user, product, template: str = "product_showcase"):
     from webapp.generation import service
 
-    video, _ = service.create_video(workspace, user, product_id=product.id, template=template)
+    video, _ = service.create_video(workspace, user, video_request(product_id=product.id, template=template))
     return video
 
 

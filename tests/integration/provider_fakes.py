@@ -335,11 +335,42 @@ class RckFake(JobsFake):
         return response
 
 
+def _one_of(value: Any, allowed: tuple, name: str) -> str | None:
+    return None if value in allowed else f"{name} must be one of {', '.join(map(str, allowed))}"
+
+
+def _kie_image_urls(urls: Any, most: int) -> str | None:
+    if not isinstance(urls, list) or not 1 <= len(urls) <= most or not all(isinstance(u, str) and u for u in urls):
+        return f"image_urls must hold 1 to {most} image URLs"
+    return None
+
+
+# What Kie.ai's market accepts for each image-to-video model's input (docs.kie.ai/market/…):
+# a check per field, returning the refusal or None.
+KIE_MARKET_INPUTS: dict[str, dict[str, Callable[[Any], str | None]]] = {
+    "kling-2.6/image-to-video": {
+        "prompt": lambda v: None if isinstance(v, str) and 0 < len(v) <= 2500 else "prompt is required",
+        "image_urls": lambda v: _kie_image_urls(v, 1),
+        "duration": lambda v: _one_of(v, ("5", "10"), "duration"),
+        "sound": lambda v: None if isinstance(v, bool) else "sound must be a boolean",
+    },
+    "sora-2-image-to-video": {
+        "prompt": lambda v: None if isinstance(v, str) and 0 < len(v) <= 10000 else "prompt is required",
+        "image_urls": lambda v: _kie_image_urls(v, 1),
+        "aspect_ratio": lambda v: _one_of(v, ("portrait", "landscape"), "aspect_ratio"),
+        "n_frames": lambda v: _one_of(v, ("10", "15"), "n_frames"),
+        "remove_watermark": lambda v: None if isinstance(v, bool) else "remove_watermark must be a boolean",
+    },
+}
+
+
 class KieFake(JobsFake):
-    """Kie.ai: file-stream-upload, jobs/createTask, jobs/recordInfo; optional callbacks."""
+    """Kie.ai: file-stream-upload; the market's jobs/createTask and jobs/recordInfo, checking
+    each model's input as Kie.ai documents it; Veo 3.1's own veo/generate and veo/record-info;
+    optional callbacks, shaped as each API sends them."""
 
     api_key = "kie-test-key"
-    secret = ""
+    hmac_key = ""  # Kie.ai's webhookHmacKey: callbacks are signed with it when set
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -350,6 +381,8 @@ class KieFake(JobsFake):
         self.route("GET", "/tempfile/(?P<name>[^/]+)", "download", self._download)
         self.route("POST", "/api/v1/jobs/createTask", "create", self._create)
         self.route("GET", "/api/v1/jobs/recordInfo", "status", self._record_info)
+        self.route("POST", "/api/v1/veo/generate", "veo_create", self._veo_create)
+        self.route("GET", "/api/v1/veo/record-info", "veo_status", self._veo_record_info)
 
     def _authorized(self, request: Request) -> bool:
         return request.headers.get("Authorization") == f"Bearer {self.api_key}"
@@ -380,9 +413,55 @@ class KieFake(JobsFake):
         data = json.loads(body or b"{}")
         if not data.get("model") or not isinstance(data.get("input"), dict):
             return self.json({"code": 422, "msg": "model and input are required", "data": None})
+        rules = KIE_MARKET_INPUTS.get(data["model"])
+        if rules is None:
+            return self.json({"code": 422, "msg": f"The model {data['model']} is not supported", "data": None})
+        unknown = set(data["input"]) - set(rules)
+        problems = [f"unknown input field {name}" for name in sorted(unknown)]
+        problems += [problem for name, check in rules.items() if (problem := check(data["input"].get(name)))]
+        if problems:
+            return self.json({"code": 422, "msg": "; ".join(problems), "data": None})
         self.credits -= 1
         job = self.new_job(data, "task_kie_")
         return self.json({"code": 200, "msg": "success", "data": {"taskId": job.id}})
+
+    def _veo_create(self, request: Request, body: bytes) -> Response:
+        """docs.kie.ai/veo3-api/generate-veo-3-video"""
+        if not self._authorized(request):
+            return self.json({"code": 401, "msg": "You do not have access permissions"}, 401)
+        data = json.loads(body or b"{}")
+        problems = [problem for problem in (
+            None if isinstance(data.get("prompt"), str) and data["prompt"] else "prompt is required",
+            _one_of(data.get("model"), ("veo3", "veo3_fast"), "model"),
+            _one_of(data.get("aspect_ratio"), ("16:9", "9:16", "Auto"), "aspect_ratio"),
+            _one_of(data.get("generationType"), ("TEXT_2_VIDEO", "FIRST_AND_LAST_FRAMES_2_VIDEO", "REFERENCE_2_VIDEO"),
+                    "generationType"),
+            _kie_image_urls(data.get("imageUrls"), 2),
+        ) if problem]
+        if problems:
+            return self.json({"code": 400, "msg": "; ".join(problems), "data": None})
+        self.credits -= 1
+        job = self.new_job(data, "veo_task_")
+        return self.json({"code": 200, "msg": "success", "data": {"taskId": job.id}})
+
+    def veo_record(self, job: Job) -> dict[str, Any]:
+        phase = job.phase(time.time())
+        flag = {"queued": 0, "running": 0, "success": 1, "failure": 3}[phase]
+        return {
+            "taskId": job.id, "paramJson": json.dumps(job.body), "successFlag": flag,
+            "response": {"taskId": job.id, "resultUrls": [f"{self.url}/files/video.mp4"], "resolution": "720p"}
+            if flag == 1 else None,
+            "errorCode": 501 if flag == 3 else None, "errorMessage": job.error if flag == 3 else "",
+            "createTime": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(job.created)), "fallbackFlag": False,
+        }
+
+    def _veo_record_info(self, request: Request, body: bytes) -> Response:
+        if not self._authorized(request):
+            return self.json({"code": 401, "msg": "Unauthorized"}, 401)
+        job = self.polled(request.args.get("taskId", ""))
+        if job is None or "imageUrls" not in job.body:
+            return self.json({"code": 404, "msg": "Task not found", "data": None})
+        return self.json({"code": 200, "msg": "success", "data": self.veo_record(job)})
 
     def record(self, job: Job) -> dict[str, Any]:
         phase = job.phase(time.time())
@@ -399,15 +478,33 @@ class KieFake(JobsFake):
         if not self._authorized(request):
             return self.json({"code": 401, "msg": "Unauthorized"}, 401)
         job = self.polled(request.args.get("taskId", ""))
-        if job is None:
+        if job is None or "input" not in job.body:
             return self.json({"code": 404, "msg": "Task not found", "data": None})
         return self.json({"code": 200, "message": "success", "data": self.record(job)})
 
-    def call_back(self, job_id: str, outcome: str = "success") -> requests.Response:
-        job = self.finish_now(job_id, outcome)
-        raw = json.dumps({"code": 200, "msg": "Task completed" if outcome == "success" else "Task failed",
-                          "data": self.record(job)}).encode()
-        return requests.post(job.body["callBackUrl"], data=raw, headers=sign_delivery(self.secret, raw), timeout=30)
+    def call_back(self, job_id: str, outcome: str = "success", *, finish: bool = True) -> requests.Response:
+        """Reports the job as its API does: a market task's record, or Veo's {taskId, info}."""
+        job = self.finish_now(job_id, outcome) if finish else self.jobs[job_id]
+        if "imageUrls" in job.body:  # docs.kie.ai/veo3-api/generate-veo-3-video-callbacks
+            success = {"code": 200, "msg": "Veo3.1 video generated successfully.", "data": {
+                "taskId": job.id, "info": {"resultUrls": [f"{self.url}/files/video.mp4"], "resolution": "720p"},
+                "fallbackFlag": False}}
+            failure = {"code": 501, "msg": job.error, "data": {"taskId": job.id, "fallbackFlag": False}}
+            payload = success if outcome == "success" else failure
+        else:
+            payload = {"code": 200, "msg": "Task completed" if outcome == "success" else "Task failed",
+                       "data": {**self.record(job), "state": "success" if outcome == "success" else "fail"}}
+        raw = json.dumps(payload).encode()
+        return requests.post(job.body["callBackUrl"], data=raw, headers=kie_signature(self.hmac_key, job_id), timeout=30)
+
+
+def kie_signature(key: str, task_id: str, timestamp: int | None = None) -> dict[str, str]:
+    """Headers as Kie.ai signs a callback (docs.kie.ai, Webhook Security Verification):
+    base64(HMAC-SHA256(taskId + "." + timestamp, webhookHmacKey))."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    digest = hmac.new(key.encode(), f"{task_id}.{stamp}".encode(), hashlib.sha256).digest()
+    return {"X-Webhook-Timestamp": stamp, "X-Webhook-Signature": base64.b64encode(digest).decode(),
+            "Content-Type": "application/json"}
 
 
 def serve_taskapi(port_queue, video: bytes, thumbnail: bytes, duration: tuple[float, float]) -> None:

@@ -19,13 +19,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.serving import make_server
 
-from tests.conftest import make_product, make_workspace
+from tests.conftest import make_product, make_workspace, video_request
+from tests.storage_support import stored_keys
 from webapp.extensions import db
 from webapp.generation import quota, service
 from webapp.generation.worker import Worker
 from webapp.models import UsagePeriod, Video, Workspace
+from webapp.storage import current_storage
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # conftest's WEBHOOK_SECRET
+KIE_HMAC_KEY = "kie-webhook-hmac-key-for-tests"
 
 
 @functools.cache
@@ -46,6 +49,7 @@ def provider_settings(provider: str, url: str, **overrides: Any) -> dict[str, An
         "TASKAPI_BASE_URL": url, "TASKAPI_TOKEN": "test-token",
         "RCK_BASE_URL": url,
         "KIE_BASE_URL": url, "KIE_UPLOAD_URL": url, "KIE_API_KEY": "kie-test-key", "KIE_MODEL": "kling-2.6/image-to-video",
+        "KIE_WEBHOOK_HMAC_KEY": KIE_HMAC_KEY,
         "PROVIDER_CONNECT_TIMEOUT_S": 0.5, "PROVIDER_READ_TIMEOUT_S": 0.5, "PROVIDER_RETRIES": 2,
         "PROVIDER_BACKOFF_S": 0.01, "PROVIDER_BACKOFF_CAP_S": 0.05,
         "TASKAPI_POLL_S": "0.05,0.2", "RCK_POLL_S": "0.05,0.2", "KIE_POLL_S": "0.05,0.2",
@@ -74,7 +78,7 @@ class Env:
             workspace = db.session.get(Workspace, self.workspace_id)
             user = workspace.memberships[0].user
             return [
-                service.create_video(workspace, user, product_id=self.product_id, **kwargs)[0].id for _ in range(count)
+                service.create_video(workspace, user, video_request(product_id=self.product_id, **kwargs))[0].id for _ in range(count)
             ]
 
     def tick(self, *, dispatch: bool = True, sync: bool = True, reap: bool = False) -> None:
@@ -126,8 +130,11 @@ class Env:
             db.session.rollback()
             return used
 
-    def media_files(self, suffix: str = ".mp4") -> list[Path]:
-        return sorted((Path(self.app.config["MEDIA_DIR"]) / "videos").rglob(f"*{suffix}"))
+    def media_files(self, suffix: str = ".mp4") -> list[str]:
+        """The keys of the stored video files (on either storage backend)."""
+        with self.app.app_context():
+            keys = stored_keys(current_storage())
+        return [key for key in keys if key.startswith("videos/") and key.endswith(suffix)]
 
 
 @contextmanager

@@ -26,7 +26,7 @@ SECURED = [
     ("GET", "/api/v1/products"), ("GET", "/api/v1/products/1"), ("GET", "/api/v1/templates"), ("GET", "/api/v1/usage"),
     ("GET", "/api/v1/videos"), ("POST", "/api/v1/videos"), ("POST", "/api/v1/videos/bulk"), ("GET", "/api/v1/videos/1"),
     ("DELETE", "/api/v1/videos/1"), ("POST", "/api/v1/videos/1/cancel"), ("POST", "/api/v1/videos/1/retry"),
-    ("GET", "/api/v1/media/videos/1/a.mp4"), ("GET", "/api/video-generations/all"),
+    ("GET", "/api/v1/media/videos/1/video"), ("GET", "/api/v1/media/images/1"), ("GET", "/api/video-generations/all"),
 ]
 
 
@@ -126,7 +126,6 @@ def test_product_image_urls_are_readable_with_the_same_token(api, other_api, wor
     assert image.data[:2] == b"\xff\xd8"
     assert api.get("/" + path, token=NO_TOKEN).status_code == 401
     assert other_api.get("/" + path).status_code == 404
-    assert api.get("/api/v1/media/../../etc/passwd").status_code == 404
 
 
 def test_products_search_and_pages(api, workspace):
@@ -212,10 +211,41 @@ def test_create_a_video(api, workspace):
     assert video["queuePosition"] == 1
     assert video["customInstructions"] == "Sunny kitchen."
     assert video["options"]["aspectRatio"] == "9:16" and video["options"]["duration"] == 12
-    assert [c["text"] for c in video["options"]["captions"]] == ["Hello", "Buy now"]
+    assert video["options"]["captions"] == ["Hello", "Buy now"]  # spread over the video when it is made
     assert video["videoUrl"] is None and video["generatedAt"] is None
     assert quota.usage(workspace).used == 1
     assert api.get(f"/api/v1/videos/{video['id']}").get_json()["data"]["id"] == video["id"]
+
+
+LONG_SAYING = ("Desk at night, with the lamp turned down low. USB-C charging for a phone and a laptop. "
+               "Three brightness levels, from reading to a glow.")
+
+
+def test_words_the_voice_cannot_say_in_the_chosen_length_are_refused_before_anything_is_charged(api, workspace):
+    product = make_product(workspace)
+    body = {"productId": product.id, "template": "lifestyle", "customInstructions": LONG_SAYING}
+    response = api.post("/api/v1/videos", json={**body, "options": {"duration": 5}})
+    assert response.status_code == 400
+    error = error_of(response)
+    assert error["field"] == "options.duration"
+    assert "a 5 s video has room for 2.6 s of speech" in error["message"] and "Choose a longer video" in error["message"]
+    bulk = api.post("/api/v1/videos/bulk", json={"productIds": [product.id], "template": "lifestyle",
+                                                 "customInstructions": LONG_SAYING, "options": {"duration": 5}})
+    assert bulk.status_code == 400 and error_of(bulk)["field"] == "options.duration"
+    assert video_count() == 0 and quota.usage(workspace).used == 0
+    # as long as its voice, or without a voice, the same words are taken
+    assert api.post("/api/v1/videos", json=body).status_code == 202
+    assert api.post("/api/v1/videos", json={**body, "options": {"duration": 5, "voiceover": False}}).status_code == 202
+
+
+def test_a_short_video_says_the_hook_and_as_much_of_the_written_script_as_fits(api, workspace):
+    product = make_product(workspace)
+    scripts = {duration: api.post("/api/v1/videos", json={
+        "productId": product.id, "template": "lifestyle", "options": {"duration": duration} if duration else {},
+    }).get_json()["data"]["script"] for duration in (5, 10, None)}
+    assert scripts[None] == ["Meet the Trail Mug.", "Sturdy enamel mug.", "Holds 350 ml.", "Just $19.", "Shop now."]
+    assert scripts[10] == ["Meet the Trail Mug.", "Sturdy enamel mug.", "Just $19.", "Shop now."]  # the price stays
+    assert scripts[5] == ["Meet the Trail Mug.", "Shop now."]
 
 
 BAD_VIDEO_BODIES = [
@@ -230,7 +260,7 @@ BAD_VIDEO_BODIES = [
      "customInstructions must be at most 500 characters."),
     ({"productId": 1, "template": "lifestyle", "customInstructions": 5}, "customInstructions", None),
     ({"productId": 1, "template": "lifestyle", "options": {"duration": 31}}, "options.duration",
-     "options.duration must be at most 30."),
+     "options.duration must be between 5 and 30 seconds."),
     ({"productId": 1, "template": "lifestyle", "options": {"duration": "ten"}}, "options.duration",
      "options.duration must be a whole number."),
     ({"productId": 1, "template": "lifestyle", "options": {"aspectRatio": "4:3"}}, "options.aspectRatio", None),
@@ -308,6 +338,24 @@ def test_idempotency_key_returns_the_first_video(api, workspace):
     assert too_long.status_code == 400
     assert error_of(too_long)["field"] == "Idempotency-Key"
     assert video_count() == 1
+
+
+def test_a_bulk_retried_with_its_idempotency_key_queues_nothing_twice(api, workspace):
+    products = [make_product(workspace, f"Mug {n}") for n in range(3)]
+    body = {"productIds": [p.id for p in products], "template": "lifestyle"}
+    first = api.post("/api/v1/videos/bulk", json=body, headers={"Idempotency-Key": "nightly-2026-11-27"})
+    again = api.post("/api/v1/videos/bulk", json=body, headers={"Idempotency-Key": "nightly-2026-11-27"})
+    assert first.status_code == again.status_code == 202
+    assert again.get_json() == first.get_json()
+    assert first.get_json()["data"]["summary"]["queued"] == 3
+    assert video_count() == 3 and quota.usage(workspace).used == 3
+
+    different = api.post("/api/v1/videos/bulk", json={**body, "template": "unboxing"},
+                         headers={"Idempotency-Key": "nightly-2026-11-27"})
+    assert different.status_code == 422 and error_of(different)["code"] == "idempotency_conflict"
+    fresh = api.post("/api/v1/videos/bulk", json=body, headers={"Idempotency-Key": "nightly-2026-11-28"})
+    assert fresh.get_json()["data"]["summary"]["queued"] == 3  # another key is another request
+    assert video_count() == 6
 
 
 def test_the_quota_limit_answers_429_with_the_seed_message(app, api, workspace, owner):

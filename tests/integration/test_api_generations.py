@@ -43,8 +43,8 @@ def test_the_shape_of_seeds_000_field_by_field(api, workspace, owner):
     assert record["productId"] == str(product.id)
     assert record["status"] == "completed"
     assert record["template"] == "human_usage"
-    assert record["videoUrl"].endswith(".mp4") and "/api/v1/media/videos/" in record["videoUrl"]
-    assert record["thumbnailUrl"].endswith(".jpg")
+    assert record["videoUrl"].endswith(f"/api/v1/media/videos/{video.id}/video")
+    assert record["thumbnailUrl"].endswith(f"/api/v1/media/videos/{video.id}/poster")
     db.session.refresh(video)
     for moment, stored in ((record["createdAt"], video.created_at), (record["updatedAt"], video.updated_at)):
         assert moment.endswith("Z")  # stored times are naive UTC

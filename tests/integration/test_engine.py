@@ -9,11 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import make_product, make_workspace
+from tests.conftest import bulk_request, make_product, make_workspace, video_request
 from tests.integration.engine_helpers import fresh, run_worker_until
+from tests.storage_support import browser_get, files_under, left_on_disk, stored_keys
 from webapp import media
 from webapp.extensions import db
-from webapp.generation import quota, service
+from webapp.generation import queue, quota, service
 from webapp.generation.errors import (
     GenerationError,
     IdempotencyConflict,
@@ -21,10 +22,12 @@ from webapp.generation.errors import (
     QuotaExceeded,
 )
 from webapp.generation.lifecycle import transition
-from webapp.generation.worker import Worker, apply_status
+from webapp.generation.reports import apply_status
+from webapp.generation.worker import Worker
 from webapp.models import UsagePeriod, Video, VideoEvent, VideoStatus, utcnow
 from webapp.providers.base import ProviderResult, ProviderState, ProviderStatus
 from webapp.providers.registry import get_provider
+from webapp.storage import current_storage
 
 
 def used(workspace) -> int:
@@ -38,7 +41,7 @@ def create(workspace, owner, product, **kwargs) -> Video:
     """Queues a video; returns a detached snapshot so the test holds no transaction open."""
     kwargs.setdefault("template", "product_showcase")
     kwargs.setdefault("options", {"duration": 5})
-    video, _ = service.create_video(workspace, owner, product_id=product.id, **kwargs)
+    video, _ = service.create_video(workspace, owner, video_request(product_id=product.id, **kwargs))
     return fresh(video.id)
 
 
@@ -132,7 +135,7 @@ def test_fifty_concurrent_creates_against_ten_remaining_accept_exactly_ten(app_f
             db.session.commit()  # hold no transaction (on SQLite, a lock) while waiting for the others
             start.wait(timeout=60)
             try:
-                service.create_video(ws, user, product_id=product_id, template="unboxing")
+                service.create_video(ws, user, video_request(product_id=product_id, template="unboxing"))
                 return "accepted"
             except QuotaExceeded:
                 return "refused"
@@ -159,7 +162,7 @@ def test_bulk_queues_what_fits_and_reports_the_rest(app_factory):
         transition(finished, VideoStatus.GENERATING, "s")
         transition(fresh(finished.id), VideoStatus.COMPLETED, "d")
         ids = [done.id, *[p.id for p in fresh_products], bare.id, foreign.id, 999999, done.id]
-        outcomes = service.create_bulk(workspace, owner, product_ids=ids, template="lifestyle")
+        outcomes = service.create_bulk(workspace, owner, bulk_request(product_ids=ids, template="lifestyle"))
         results = [(o.product_id, o.result) for o in outcomes]
         assert results[0] == (done.id, "skipped_existing")
         assert [r for _, r in results[1:5]] == ["queued", "queued", "over_quota", "over_quota"]
@@ -175,18 +178,17 @@ def test_bulk_queues_what_fits_and_reports_the_rest(app_factory):
 
 def test_same_idempotency_key_and_input_returns_the_first_video(app, workspace, owner):
     product = make_product(workspace)
-    first, created = service.create_video(workspace, owner, product_id=product.id, template="unboxing", idempotency_key="k1")
-    again, created_again = service.create_video(workspace, owner, product_id=product.id, template="unboxing", idempotency_key="k1")
+    first, created = service.create_video(workspace, owner, video_request(product_id=product.id, template="unboxing"), idempotency_key="k1")
+    again, created_again = service.create_video(workspace, owner, video_request(product_id=product.id, template="unboxing"), idempotency_key="k1")
     assert created and not created_again and again.id == first.id
     assert used(workspace) == 1
     with pytest.raises(IdempotencyConflict):
-        service.create_video(workspace, owner, product_id=product.id, template="lifestyle", idempotency_key="k1")
+        service.create_video(workspace, owner, video_request(product_id=product.id, template="lifestyle"), idempotency_key="k1")
     assert used(workspace) == 1
     # keys are scoped to the workspace
     other, other_owner = make_workspace("Other", email="o@example.com")
     theirs, created = service.create_video(
-        other, other_owner, product_id=make_product(other).id, template="unboxing", idempotency_key="k1"
-    )
+        other, other_owner, video_request(product_id=make_product(other).id, template="unboxing"), idempotency_key="k1")
     assert created and theirs.id != first.id
 
 
@@ -198,11 +200,16 @@ def test_same_idempotency_key_and_input_returns_the_first_video(app, workspace, 
     [
         ({"template": "cartoon"}, "template", "Unknown template"),
         ({"custom_instructions": "x" * 501}, "customInstructions", "at most 500"),
-        ({"options": {"duration": 31}}, "options.duration", "between 5 and 30"),
-        ({"options": {"duration": 4}}, "options.duration", "between 5 and 30"),
+        ({"options": {"duration": 31}}, "options.duration", "between 5 and 30 seconds"),
+        ({"options": {"duration": 4}}, "options.duration", "between 5 and 30 seconds"),
         ({"options": {"duration": "long"}}, "options.duration", "whole number"),
-        ({"options": {"aspectRatio": "4:3"}}, "options.aspectRatio", "16:9, 9:16, 1:1"),
-        ({"options": {"captions": [{"start": 3, "end": 1, "text": "x"}]}}, "options.captions[0]", "start before end"),
+        ({"options": {"aspectRatio": "4:3"}}, "options.aspectRatio", "16:9, 9:16 or 1:1"),
+        ({"options": {"captions": [{"start": 3, "end": 1, "text": "x"}]}}, "options.captions[0]", "start before it ends"),
+        ({"options": {"duration": 8, "captions": [{"start": 3, "end": 9, "text": "x"}]}}, "options.captions[0]",
+         "within the video (0–8 s)"),
+        ({"provider": "kie"}, "provider", "cannot be made by 'kie'"),
+        ({"model": "veo3"}, "model", "no models to choose from"),
+        ({"options": {"script": ["x" * 201]}}, "options.script[0]", "at most 200 characters"),
         ({"options": {"music": "loud"}}, "options.music", "true or false"),
     ],
 )
@@ -210,7 +217,7 @@ def test_bad_input_is_refused_with_a_clear_message_and_changes_nothing(app, work
     product = make_product(workspace)
     arguments = {"template": "product_showcase", **changes}
     with pytest.raises(GenerationError) as error:
-        service.create_video(workspace, owner, product_id=product.id, **arguments)
+        service.create_video(workspace, owner, video_request(product_id=product.id, **arguments))
     assert error.value.field == field and message in error.value.message
     assert db.session.scalar(select(func.count(Video.id))) == 0
     assert used(workspace) == 0
@@ -219,9 +226,9 @@ def test_bad_input_is_refused_with_a_clear_message_and_changes_nothing(app, work
 def test_a_product_of_another_workspace_or_without_images_is_refused(app, workspace, owner):
     other, _ = make_workspace("Other", email="o@example.com")
     with pytest.raises(NotFound):
-        service.create_video(workspace, owner, product_id=make_product(other).id, template="unboxing")
+        service.create_video(workspace, owner, video_request(product_id=make_product(other).id, template="unboxing"))
     with pytest.raises(GenerationError, match="no images"):
-        service.create_video(workspace, owner, product_id=make_product(workspace, images=0).id, template="unboxing")
+        service.create_video(workspace, owner, video_request(product_id=make_product(workspace, images=0).id, template="unboxing"))
     assert db.session.scalar(select(func.count(Video.id))) == 0 and used(workspace) == 0
 
 
@@ -245,7 +252,7 @@ def test_the_generate_form_shows_errors_beside_the_fields(app, client, workspace
 # ---------------------------------------------------------- local renderer --
 
 
-def test_a_video_generated_from_the_product_page_is_a_real_mp4(app, client, workspace):
+def test_a_video_generated_from_the_product_page_is_a_real_mp4(app, client, workspace, media_backend):
     product = make_product(workspace, images=3)
     response = client.post(
         "/videos",
@@ -260,11 +267,22 @@ def test_a_video_generated_from_the_product_page_is_a_real_mp4(app, client, work
     assert video.status == "completed", video.error
     assert (video.width, video.height) == (1280, 720)
     assert abs(video.duration_s - 5) < 0.2 and video.size_bytes > 10_000
-    data = media.absolute(video.video_path).read_bytes()
+    with media.open_reader(video.video_path) as reader:
+        data = reader.read()
     assert data[4:8] == b"ftyp" and len(data) == video.size_bytes
-    assert media.absolute(video.thumbnail_path).read_bytes()[:3] == b"\xff\xd8\xff"
-    served = client.get(f"/media/{video.video_path}")
-    assert served.status_code == 200 and served.mimetype == "video/mp4"
+    with media.open_reader(video.thumbnail_path) as reader:
+        assert reader.read(3) == b"\xff\xd8\xff"
+    assert video.captions_path == video.video_path.removesuffix(".mp4") + ".vtt"
+    served = browser_get(client, f"/media/videos/{video_id}/video", {"Range": "bytes=0-7"})
+    assert served.status == 206 and served.headers["Content-Type"] == "video/mp4" and served.body == data[:8]
+    assert served.redirected is bool(media_backend)  # S3: the store serves it, after a presigned redirect
+    captions = browser_get(client, f"/media/videos/{video_id}/captions")
+    assert captions.status == 200 and captions.body.startswith(b"WEBVTT")
+    storage = current_storage()
+    assert sorted(key for key in stored_keys(storage) if key.startswith("videos/")) == sorted(
+        [video.video_path, video.thumbnail_path, video.captions_path])
+    if media_backend:  # nothing of it on this machine's disk
+        assert files_under(app.config["MEDIA_DIR"]) == [] and left_on_disk(storage) == []
     page = client.get(f"/videos/{video_id}").get_data(as_text=True)
     assert "<video" in page and "Download MP4" in page
     events = [e.to_status for e in video.events if e.to_status]
@@ -272,9 +290,9 @@ def test_a_video_generated_from_the_product_page_is_a_real_mp4(app, client, work
     assert used(workspace) == 1
 
 
-def test_an_image_that_cannot_be_decoded_fails_the_video_naming_it_and_refunds(app, workspace, owner):
+def test_an_image_that_cannot_be_decoded_fails_the_video_naming_it_and_refunds(app, workspace, owner, media_backend):
     product = make_product(workspace, images=2)
-    media.absolute(product.images[1].file_path).write_bytes(b"this is not a jpeg")
+    media.write_atomically(product.images[1].file_path, b"this is not a jpeg")
     video = create(workspace, owner, product)
     run_worker_until(app, lambda: fresh(video.id).status in ("completed", "failed"))
     video = fresh(video.id)
@@ -283,21 +301,24 @@ def test_an_image_that_cannot_be_decoded_fails_the_video_naming_it_and_refunds(a
     assert used(workspace) == 0
 
 
-def test_ffmpeg_exiting_nonzero_fails_the_video_with_its_last_stderr_lines(app_factory, tmp_path):
+def test_ffmpeg_exiting_nonzero_fails_the_video_with_its_last_stderr_lines(app_factory, tmp_path, media_backend):
     fake = tmp_path / "ffmpeg"
     fake.write_text("#!/bin/sh\necho 'frame=1 fps=0.0' >&2\necho 'Error: codec exploded at frame 42' >&2\nexit 1\n")
     fake.chmod(0o755)
-    app = app_factory(FFMPEG_EXE=str(fake))
+    app = app_factory(FFMPEG_EXE=str(fake), **media_backend)
     with app.app_context():
         workspace, owner = make_workspace()
-        video = create(workspace, owner, make_product(workspace))
+        video = create(workspace, owner, make_product(workspace), options={})  # as long as its voice
         run_worker_until(app, lambda: fresh(video.id).status in ("completed", "failed"))
         video = fresh(video.id)
         assert video.status == "failed" and "codec exploded at frame 42" in video.error
         assert used(workspace) == 0
+        storage = current_storage()
+        assert not [key for key in stored_keys(storage) if key.startswith("videos/")]
+        assert left_on_disk(storage) == []
 
 
-def test_canceling_a_render_stops_it_and_refunds(app, workspace, owner):
+def test_canceling_a_render_stops_it_and_refunds(app, workspace, owner, media_backend):
     video = create(workspace, owner, make_product(workspace), options={"duration": 30, "aspectRatio": "1:1"})
     worker = run_worker_until(app, lambda: fresh(video.id).status == "generating")
     service.cancel_video(workspace, video.id)
@@ -305,7 +326,9 @@ def test_canceling_a_render_stops_it_and_refunds(app, workspace, owner):
     run_worker_until(app, lambda: not provider.active_jobs(), worker=worker, timeout=30)
     video = fresh(video.id)
     assert video.status == "canceled" and used(workspace) == 0
-    assert not list((media.media_root() / "videos").rglob("*.mp4"))
+    storage = current_storage()
+    assert not [key for key in stored_keys(storage) if key.startswith("videos/")]
+    assert left_on_disk(storage) == []
 
 
 def test_the_reaper_fails_generations_past_the_timeout_and_refunds(app_factory):
@@ -325,6 +348,18 @@ def test_the_reaper_fails_generations_past_the_timeout_and_refunds(app_factory):
         run_worker_until(app, lambda: not get_provider("local").active_jobs(), worker=worker, timeout=30)
 
 
+def test_queue_positions_count_only_the_viewers_workspace_singles_first(app, workspace, owner):
+    other, other_owner = make_workspace("Busy Co", email="busy@example.com")
+    theirs = make_product(other)
+    for _ in range(5):
+        create(other, other_owner, theirs)  # queued before ours: they must not show in our positions
+    mine = make_product(workspace)
+    bulk = service.create_bulk(workspace, owner, bulk_request(product_ids=[mine.id], template="lifestyle"))
+    single = create(workspace, owner, mine)
+    bulk_video = fresh(bulk[0].video_id)
+    assert queue.queue_positions([bulk_video, fresh(single.id)]) == {single.id: 1, bulk_video.id: 2}
+
+
 def test_render_slots_bound_concurrent_renders_and_the_rest_wait_with_a_position(app, workspace, owner):
     product = make_product(workspace)
     videos = [create(workspace, owner, product, options={"duration": 20, "aspectRatio": "1:1"}) for _ in range(3)]
@@ -332,7 +367,7 @@ def test_render_slots_bound_concurrent_renders_and_the_rest_wait_with_a_position
     worker.dispatch()
     statuses = [fresh(v.id).status for v in videos]
     assert statuses == ["generating", "pending", "pending"]  # RENDER_SLOTS=1 in tests
-    positions = service.queue_positions([fresh(v.id) for v in videos])
+    positions = queue.queue_positions([fresh(v.id) for v in videos])
     assert positions == {videos[1].id: 1, videos[2].id: 2}
     for video in videos:
         service.cancel_video(workspace, video.id)

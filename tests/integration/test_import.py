@@ -1,5 +1,6 @@
 """Importing a catalog: the import itself (upsert by external key), the CLI command, the import
-pages, and the background image downloads against a real HTTP server on 127.0.0.1."""
+pages, and the background image downloads against a real HTTP server on 127.0.0.1 — with the
+app's media in a directory and in S3 (SeaweedFS)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,16 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from tests.conftest import jpeg_bytes, make_product, make_workspace
+from tests.storage_support import stored_keys
 from webapp import media
 from webapp.catalog import images, importer, products
 from webapp.extensions import db
 from webapp.models import Product, ProductImage
+from webapp.storage import current_storage
+
+# Every test here runs on each media backend: MEDIA_DIR, and a bucket of a real S3 server.
+pytestmark = pytest.mark.usefixtures("media_backend")
+
 
 # ------------------------------------------------------- a real image server ----
 
@@ -127,8 +134,8 @@ def test_reimport_updates_fields_and_syncs_images_keeping_uploads(workspace):
         image.status, image.file_path = "ok", media.new_path(f"products/{workspace.id}", ".jpg")
         media.write_atomically(image.file_path, jpeg_bytes())
     db.session.commit()
-    stale = product_images("mug")[1]
-    stale_file = media.absolute(stale.file_path)
+    stale_key = product_images("mug")[1].file_path
+    assert current_storage().exists(stale_key)
     products.add_images(workspace, product.id, [products.Upload("own.jpg", jpeg_bytes())])
 
     report = importer.import_file(workspace, reelboard_csv(["mug,Trail Mug 2,M-1,,12.50,https://img.example/c.jpg|https://img.example/a.jpg"]))
@@ -141,7 +148,7 @@ def test_reimport_updates_fields_and_syncs_images_keeping_uploads(workspace):
         (1, "https://img.example/a.jpg", "ok"),  # kept, downloaded already
         (2, None, "ok"),  # the uploaded image stays, after the file's
     ]
-    assert not stale_file.exists()  # b.jpg left the file: its row and its file are gone
+    assert not current_storage().exists(stale_key)  # b.jpg left the file: its row and its file are gone
 
 
 SHOPIFY_EXPORT = (
@@ -225,6 +232,7 @@ def test_import_page_previews_then_imports(client, workspace):
     assert "Trail Mug" in html and "Lamp" in html
     assert count(Product) == 1  # a preview changes nothing
     token = re.search(r'name="upload" type="hidden" value="([0-9a-f]{32})"', html).group(1)
+    assert f"imports/{workspace.id}/{token}.csv" in stored_keys(current_storage())  # kept until confirmed
 
     result = client.post("/products/import/confirm", data={"upload": token})
     html = result.get_data(as_text=True)
@@ -232,6 +240,7 @@ def test_import_page_previews_then_imports(client, workspace):
     assert "1 created, 1 updated, 0 unchanged; 1 rejected" in html
     assert sorted(db.session.scalars(select(Product.title))) == ["Lamp", "Trail Mug"]
 
+    assert not [key for key in stored_keys(current_storage()) if key.startswith("imports/")]
     replay = client.post("/products/import/confirm", data={"upload": token})
     assert replay.status_code == 422 and "expired or was already done" in replay.get_data(as_text=True)
 
@@ -295,7 +304,7 @@ def test_images_are_downloaded_in_the_background_and_failures_recorded(app, work
     assert images.download_pending("test-worker") == 6
     shirt, cap, missing, page, huge, garbage = product_images(key)
     assert (shirt.status, shirt.width, shirt.height, shirt.error) == ("ok", 800, 600, None)
-    with Image.open(media.absolute(shirt.file_path)) as stored:
+    with media.open_reader(shirt.file_path) as reader, Image.open(reader) as stored:
         assert (stored.format, stored.size) == ("JPEG", (800, 600))
     assert shirt.file_path.startswith(f"products/{workspace.id}/")
     assert (cap.status, cap.width) == ("ok", 300)  # a PNG with transparency, stored as JPEG
@@ -329,8 +338,8 @@ def test_a_slow_server_times_out(app, workspace, image_server):
     assert image.status == "failed" and image.error.startswith("Timed out downloading")
 
 
-def test_private_addresses_are_refused(app_factory, image_server):
-    app = app_factory(ALLOW_PRIVATE_MEDIA_HOSTS=False)
+def test_private_addresses_are_refused(app_factory, media_backend, image_server):
+    app = app_factory(ALLOW_PRIVATE_MEDIA_HOSTS=False, **media_backend)
     with app.app_context():
         workspace, _ = make_workspace()
         key = import_images(workspace, image_server, "/shirt.jpg")

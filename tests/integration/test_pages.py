@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from tests.conftest import make_product
+from tests.conftest import make_product, video_request
 from tests.integration.engine_helpers import fresh
 from webapp.extensions import db
 from webapp.generation import service
@@ -16,7 +16,7 @@ HTMX = {"HX-Request": "true"}
 
 
 def queue(workspace, owner, product, **kwargs):
-    video, _ = service.create_video(workspace, owner, product_id=product.id, template="unboxing", **kwargs)
+    video, _ = service.create_video(workspace, owner, video_request(product_id=product.id, template="unboxing", **kwargs))
     return fresh(video.id)
 
 
@@ -32,9 +32,9 @@ def test_the_same_url_gives_the_page_or_the_fragment(client, workspace, owner):
 
 def test_the_poller_exists_only_while_something_is_in_flight(client, workspace, owner):
     video = queue(workspace, owner, make_product(workspace))
-    assert 'hx-trigger="every 2s"' in client.get("/videos").get_data(as_text=True)
+    assert 'hx-trigger="every 2s, rb-visible"' in client.get("/videos").get_data(as_text=True)
     service.cancel_video(workspace, video.id)
-    assert 'hx-trigger="every 2s"' not in client.get("/videos").get_data(as_text=True)
+    assert 'hx-trigger="every 2s, rb-visible"' not in client.get("/videos").get_data(as_text=True)
 
 
 def test_one_poll_answers_only_the_rows_that_changed(client, workspace, owner):
@@ -140,3 +140,39 @@ def test_errors_of_the_generate_form_on_a_product_page_show_on_that_page(client,
     assert response.status_code == 422
     assert "<h1>Error Lamp</h1>" in page and "at most 500 characters" in page
     assert '<details class="generate-panel" open>' in page
+
+
+def test_the_script_follows_the_chosen_length_and_one_that_cannot_be_said_in_it_is_refused_there(client, workspace):
+    product = make_product(workspace, "Fit Lamp")
+    args = {"product_id": product.id, "voiceover": "y"}
+    full = client.get("/videos/script", query_string=args, headers=HTMX).get_data(as_text=True)
+    short = client.get("/videos/script", query_string={**args, "duration": "5"}, headers=HTMX).get_data(as_text=True)
+    assert "Meet the Fit Lamp." in full and "Holds 350 ml." in full
+    assert "Meet the Fit Lamp." in short and "Holds 350 ml." not in short
+    # the full script, kept as typed, in a 5 s video: refused beside the length, nothing queued
+    response = client.post("/videos", data={
+        "product_id": product.id, "template": "product_showcase", "aspect_ratio": "9:16", "duration": "5",
+        "voiceover": "y", "script_edited": "yes", "script": service.draft_script(product, ""),
+    })
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="duration-error"' in page and "a 5 s video has room for 2.6 s of speech" in page
+    assert db.session.scalar(select(func.count()).select_from(Video)) == 0
+
+
+def test_a_finished_video_page_offers_its_captions_as_a_track_and_a_download(client, workspace, owner):
+    from tests.integration.api_support import completed_video
+    from webapp import media
+
+    video = completed_video(workspace, owner, make_product(workspace))
+    captions = media.new_path(f"videos/{workspace.id}", ".vtt")
+    media.write_atomically(captions, b"WEBVTT\n\n00:00.500 --> 00:01.500\nDesk at night\n")
+    video.captions_path = captions
+    db.session.commit()
+    page = client.get(f"/videos/{video.id}").get_data(as_text=True)
+    link = f"/media/videos/{video.id}/captions"
+    assert f'<track kind="captions" src="{link}"' in page
+    assert f'href="{link}?download=1">Download captions (.vtt)' in page
+    download = client.get(f"{link}?download=1")
+    assert download.status_code == 200 and b"Desk at night" in download.data
+    assert "attachment" in download.headers["Content-Disposition"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.conftest import jpeg_bytes
+from tests.conftest import jpeg_bytes, video_request
 from tests.integration.provider_fakes import Fault, RckFake
 from tests.integration.provider_support import (
     SECRET,
@@ -58,7 +58,7 @@ def test_the_picker_offers_rcks_templates_cached_and_they_can_be_generated(env, 
         assert spring.preview_url == "https://www.youtube.com/watch?v=bbbbbbbbbbb"
         assert offered[0].name == "Product showcase" and offered[0].provider == "local"  # seed rows keep theirs
         workspace = db.session.get(Workspace, env.workspace_id)
-        video, _ = service.create_video(workspace, None, product_id=env.product_id, template="spring_sale")
+        video, _ = service.create_video(workspace, None, video_request(product_id=env.product_id, template="spring_sale"))
         assert video.template_key == "spring_sale" and video.title.endswith("Spring sale")
 
 
@@ -93,6 +93,9 @@ def test_a_video_is_completed_by_rcks_signed_success_callback(env, fake):
         "id_product": str(env.product_id), "title": "Trail Mug", "img_url": sent["img_url"], "user_id": str(env.user_id),
         "sku": "SKU-1", "template_name": "product_showcase", "video_id": str(video_id),
         "callback_url": f"{env.app.config['PUBLIC_BASE_URL']}/internal/videos/success",
+        # the seed's fields, and what the video says (written from the product: no instructions)
+        "custom_instructions": "", "script": ["Meet the Trail Mug.", "Sturdy enamel mug.", "Holds 350 ml.",
+                                              "Just $19.", "Shop now."],
     }
     image = requests.get(sent["img_url"], timeout=5)  # RCK can fetch the product photo we point it at
     assert image.status_code == 200 and image.content[:2] == b"\xff\xd8"

@@ -3,6 +3,8 @@ end to end through the background ticks, and with the faults a remote service ha
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 
 import pytest
@@ -11,8 +13,8 @@ from tests.conftest import PASSWORD, jpeg_bytes
 from tests.integration.provider_fakes import Fault, TaskApiFake
 from tests.integration.provider_support import Env, provider_settings, sample_mp4
 from webapp.extensions import db
-from webapp.generation import health
-from webapp.models import VideoStatus
+from webapp.generation import health, service
+from webapp.models import VideoStatus, Workspace
 from webapp.providers.base import ProviderState
 from webapp.providers.registry import get_provider
 
@@ -27,6 +29,25 @@ def fake():
 @pytest.fixture
 def env(app_factory, fake):
     return Env(app_factory(**provider_settings("taskapi", fake.url)))
+
+
+def test_a_video_deleted_while_it_is_being_submitted_is_dropped_quietly(app_factory, fake, caplog):
+    env = Env(app_factory(**provider_settings("taskapi", fake.url, PROVIDER_READ_TIMEOUT_S=5)))
+    [video_id] = env.create()
+    fake.inject("create", Fault(hang=1.5, process=True))  # the task is made; its answer takes a while
+    submitting = threading.Thread(target=env.tick, kwargs={"sync": False})
+    submitting.start()
+    deadline = time.monotonic() + 10
+    while fake.hits["create"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    with env.app.app_context():
+        service.delete_video(db.session.get(Workspace, env.workspace_id), video_id)
+    submitting.join(timeout=20)
+
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [r.getMessage() for r in caplog.records]
+    assert env.videos() == [] and env.used() == 0
+    env.tick()  # the orphaned task is not polled: nothing knows it any more
+    assert fake.hits["status"] == 0
 
 
 def test_a_video_goes_from_the_catalog_to_a_mirrored_mp4(env, fake):
@@ -54,10 +75,20 @@ def test_a_video_goes_from_the_catalog_to_a_mirrored_mp4(env, fake):
         "front_image": None, "tail_image": None, "prompt": None, "duration": 6, "transition_type": "ENERGETIC",
         "enable_subtitles": True, "subtitle_style": "default", "subtitle_position": "bottom",
         "subtitles": [{"startTime": 0.0, "endTime": 2.5, "text": "Hot coffee anywhere"}],
-        "enable_music": True, "music_type": "ambient", "enable_voiceover": False,
+        "enable_music": True, "music_type": "ambient", "enable_voiceover": True,  # it speaks the script
     }
+    # the merchant's sentence is the script, and the task API is told it word for word
+    assert "The video says: Show it steaming on a camp table." in sent["prompt"]
     [(_, request, _)] = [r for r in fake.requests if r[0] == "create"]
     assert request.headers["Authorization"] == "Token test-token"
+
+
+def test_without_captions_the_script_is_the_subtitles_spread_over_the_video(env, fake):
+    [video_id] = env.create(custom_instructions="Desk at night. USB-C charging.", options={"duration": 8})
+    env.run_until(lambda: env.finished(video_id))
+    [sent] = fake.bodies("create")
+    assert [s["text"] for s in sent["subtitles"]] == ["Desk at night.", "USB-C charging.", "Shop now."]
+    assert [(s["startTime"], s["endTime"]) for s in sent["subtitles"]] == [(0.0, 2.667), (2.667, 5.333), (5.333, 8.0)]
 
 
 def test_states_map_onto_ours_with_progress_and_stage_names(env, fake):
@@ -76,7 +107,7 @@ def test_states_map_onto_ours_with_progress_and_stage_names(env, fake):
 
 
 def _request(env):
-    from webapp.generation.worker import build_request
+    from webapp.generation.requests import build_request
     from webapp.models import Video
 
     [video_id] = env.create()
@@ -98,7 +129,7 @@ def test_more_5xx_than_the_call_retries_wait_in_the_worker_and_then_go_through(e
     [video_id] = env.create()
     env.tick(sync=False)
     video = env.video(video_id)
-    assert video.status == "pending" and video.progress_message.startswith("Waiting to retry: The task API answered 500")
+    assert video.status == "pending" and video.progress_message.startswith("Waiting to retry: Task API answered 500")
     env.run_until(lambda: env.finished(video_id))
     video = env.video(video_id)
     assert video.status == "completed" and video.attempts == 2 and len(fake.jobs) == 1
@@ -190,7 +221,7 @@ def test_a_refusal_is_not_retried_and_fails_the_video_with_the_providers_message
     env.run_until(lambda: env.finished(video_id))
     video = env.video(video_id)
     assert video.status == "failed" and fake.hits["create"] == 1
-    assert video.error == "taskapi refused the video: The task API answered 400: prompt must be at most 1000 characters"
+    assert video.error == "taskapi refused the video: Task API answered 400: prompt must be at most 1000 characters"
     assert env.used() == 0
 
 
@@ -250,7 +281,7 @@ def test_the_circuit_opens_after_repeated_failures_and_a_probe_closes_it(env, fa
     assert client.get("/readyz").get_json()["checks"]["provider"] == {"name": "taskapi", "circuit": "open"}
     client.post("/login", data={"email": "owner@example.com", "password": PASSWORD})
     settings = client.get("/settings").get_data(as_text=True)
-    assert "Unreachable" in settings and "The task API answered 500" in settings
+    assert "Unreachable" in settings and "Task API answered 500" in settings
 
     time.sleep(0.5)  # the cool-off
     fake.faults["status"].clear()

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from webapp.webhooks.signature import SignatureError, parse_secrets, sign, verify
+from webapp.standard_webhooks import SignatureError, parse_secrets, sign, verify
 
 # The Standard Webhooks reference implementations' test vector.
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

@@ -1,5 +1,6 @@
 """A real `flask worker` process killed with SIGKILL mid-render loses nothing: after its lease
-expires another worker renders the video again, and the quota was charged once."""
+expires another worker renders the video again, the quota was charged once, and the half-written
+files it left are removed by the sweep of partial files."""
 
 from __future__ import annotations
 
@@ -12,10 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_product, make_workspace
+from tests.conftest import make_product, make_workspace, video_request
 from tests.integration.engine_helpers import fresh
+from tests.storage_support import files_under
 from webapp.extensions import db
 from webapp.generation import quota, service
+from webapp.generation.worker import Worker
+from webapp.jobs import JOBS, PARTIALS_KEPT_S
+from webapp.storage import current_storage
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,6 +42,24 @@ def start_worker(app, tmp_path, name: str) -> subprocess.Popen:
     )
 
 
+def processes_using(folder: Path) -> list[str]:
+    """Command lines of the running processes that name ``folder`` (ffmpeg writing into it)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(folder) in cmdline and "ffmpeg" in cmdline:
+            found.append(cmdline)
+    return found
+
+
+def partial_files(folder: Path) -> list[Path]:
+    """Half-written files: hidden, as storage and the renderer name them while writing."""
+    return [path for path in files_under(folder) if path.name.startswith(".")]
+
+
 def wait_until(predicate, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -52,9 +75,10 @@ def test_a_worker_killed_mid_render_loses_nothing(app, tmp_path):
         workspace, owner = make_workspace()
         product = make_product(workspace, images=3)
         video, _ = service.create_video(
-            workspace, owner, product_id=product.id, template="store_display",
-            options={"duration": 30, "aspectRatio": "1:1"},
-        )
+            workspace, owner, video_request(product_id=product.id, template="store_display",
+            # silent: ffmpeg writes the video straight into the media folder (a voiced render
+            # draws into a temporary folder first)
+            options={"duration": 30, "aspectRatio": "1:1", "voiceover": False},))
         video_id = video.id
         db.session.rollback()
 
@@ -62,12 +86,18 @@ def test_a_worker_killed_mid_render_loses_nothing(app, tmp_path):
         try:
             wait_until(lambda: fresh(video_id).status == "generating" and fresh(video_id).progress > 0, 120,
                        "the first worker to start rendering")
+            assert processes_using(app.config["MEDIA_DIR"]), "ffmpeg should be rendering"
+            wait_until(lambda: partial_files(app.config["MEDIA_DIR"]), 60, "ffmpeg to write the first frames")
             os.kill(first.pid, signal.SIGKILL)
             first.wait(timeout=10)
         finally:
             if first.poll() is None:
                 first.kill()
         assert fresh(video_id).status == "generating"
+        # its ffmpeg child dies with it (parent-death signal), instead of rendering on unowned
+        wait_until(lambda: not processes_using(app.config["MEDIA_DIR"]), 5, "the orphaned ffmpeg to die")
+        partials = partial_files(app.config["MEDIA_DIR"])
+        assert partials, "the killed render leaves its half-written files"
 
         second = start_worker(app, tmp_path, "second")
         try:
@@ -83,3 +113,11 @@ def test_a_worker_killed_mid_render_loses_nothing(app, tmp_path):
         db.session.rollback()
         assert quota.usage(workspace).used == 1
         db.session.rollback()
+
+        # a day later, the hourly sweep removes what the killed render left, and nothing else
+        stale = time.time() - PARTIALS_KEPT_S - 60
+        for path in partials:
+            os.utime(path, (stale, stale))
+        next(job for job in JOBS if job.id == "partials").run(Worker(app))
+        assert not any(path.exists() for path in partials)
+        assert current_storage().exists(finished.video_path)

@@ -178,9 +178,8 @@ def test_another_workspaces_product_is_not_found(app, client, workspace):
     assert client.get(f"/videos/new?product={theirs.id}").status_code == 200  # falls back to the chooser
     listing = client.get("/products").get_data(as_text=True)
     assert "My Lamp" in listing and "Rival Lamp" not in listing
-    image = theirs.images[0].file_path
-    assert client.get(f"/media/{image}").status_code == 404
-    assert client.get(f"/media/{mine.images[0].file_path}").status_code == 200
+    assert client.get(f"/media/images/{theirs.images[0].id}").status_code == 404
+    assert client.get(f"/media/images/{mine.images[0].id}").status_code == 200
 
 
 def test_workspace_switcher_changes_the_scope(app, client, workspace, owner):
@@ -222,7 +221,7 @@ def test_seed_demo_is_idempotent(app, runner):
 
             from webapp import media
 
-            with Image.open(media.absolute(product.images[0].file_path)) as image:
+            with media.open_reader(product.images[0].file_path) as reader, Image.open(reader) as image:
                 assert image.format == "JPEG"
 
 

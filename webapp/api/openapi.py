@@ -1,218 +1,30 @@
-"""The OpenAPI 3.1 description of the JSON API, served at /api/v1/openapi.json.
+"""The OpenAPI 3.1 description of the JSON API, served at /api/v1/openapi.json, assembled from
+the models: request bodies are the domain's input contract (``generation.contract``), query
+strings and answers are ``api.schemas``. Nothing here is a schema written by hand, so the
+description, the validation (``validation``) and the answers (``resources``) say one thing.
 
-It is also what the API checks its input against (``validation``): query parameters, headers
-and request bodies are validated with the schemas below, so the description and the
-behaviour cannot drift apart. The test suite validates every response against it as well.
+Why our own assembly rather than spectree or flask-openapi3: both want to own routing and
+validation through their own decorators and error formats; ours keeps Flask's routes, the
+domain's error shape ``{"error": {code, message, field}}``, camelCase aliases, and one error
+sentence per rule, with ~150 lines over pydantic's ``models_json_schema``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
-from ..catalog.products import MAX_ID
-from ..generation.service import (
-    ASPECT_RATIOS,
-    MAX_BULK,
-    MAX_CAPTION_CHARS,
-    MAX_CAPTIONS,
-    MAX_DURATION,
-    MAX_INSTRUCTIONS,
-    MIN_DURATION,
-    SORTS,
-)
-from ..generation.templates import TEMPLATE_KEYS
-from ..models import ImageStatus, VideoStatus
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
-MAX_PAGE = 100_000
-PER_PAGE_MAX = 100
-LEGACY_PER_PAGE_MAX = 1000
-VIDEO_STATUSES = [status.value for status in VideoStatus]
-LEGACY_STATUSES = [*VIDEO_STATUSES, "processing"]  # seeds/000: "processing" = pending or generating
-LEGACY_ORDER_BY = ["createdAt", "created_at", "updatedAt", "updated_at"]
-NO_NUL = "^[^\\u0000]*$"  # PostgreSQL text cannot hold NUL characters
+from ..generation.contract import BulkCreate, CreateVideo
+from ..providers.base import ModelInfo
+from . import schemas
+from .schemas import Data
 
-
-def ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    if "$ref" in schema:
-        return {"anyOf": [schema, {"type": "null"}]}
-    return {**schema, "type": [schema["type"], "null"]}
-
-
-ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
-TIMESTAMP = {"type": "string", "format": "date-time", "description": "ISO-8601, UTC (ends in Z)."}
-URL = {"type": "string", "format": "uri"}
-
-
-def _object(properties: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
-    return {"type": "object", "properties": properties, "required": list(properties) if required is None else required,
-            **extra}
-
-
-SCHEMAS: dict[str, Any] = {
-    "Error": _object({
-        "error": _object(
-            {
-                "code": {"type": "string", "description": "Stable, machine-readable: invalid, invalid_parameter, "
-                         "unauthorized, not_found, method_not_allowed, invalid_state, idempotency_conflict, "
-                         "quota_exceeded, payload_too_large, unsupported_media_type, internal_error."},
-                "message": {"type": "string", "description": "For a person; names the field at fault."},
-                "field": {"type": "string", "description": "The input at fault, when there is one (e.g. options.duration)."},
-            },
-            required=["code", "message"],
-        ),
-    }),
-    "Pagination": _object({
-        "total": {"type": "integer", "minimum": 0},
-        "page": {"type": "integer", "minimum": 1},
-        "limit": {"type": "integer", "minimum": 1},
-        "totalPages": {"type": "integer", "minimum": 1},
-        "hasNext": {"type": "boolean"},
-        "hasPrev": {"type": "boolean"},
-    }),
-    "ProductImage": _object({
-        "id": ID,
-        "url": nullable({**URL, "description": "Served by Reelboard (same bearer token); null until downloaded."}),
-        "sourceUrl": nullable({**URL, "description": "Where the image was imported from; null when uploaded."}),
-        "position": {"type": "integer", "minimum": 0},
-        "status": {"enum": [status.value for status in ImageStatus]},
-        "error": nullable({"type": "string", "description": "Why the download failed."}),
-        "width": nullable({"type": "integer"}),
-        "height": nullable({"type": "integer"}),
-    }),
-    "Product": _object({
-        "id": ID,
-        "externalKey": {"type": "string", "description": "The storefront's key (a Shopify handle, a SKU…)."},
-        "title": {"type": "string"},
-        "sku": {"type": "string"},
-        "description": {"type": "string", "description": "Plain text."},
-        "price": nullable({"type": "string", "pattern": "^[0-9]+\\.[0-9]{2}$", "description": "A decimal, as a string."}),
-        "vendor": {"type": "string"},
-        "marketplace": {"type": "string"},
-        "images": {"type": "array", "items": ref("ProductImage")},
-        "videoTemplates": {"type": "array", "items": {"type": "string"},
-                           "description": "Templates this product has a completed video with."},
-        "createdAt": TIMESTAMP,
-        "updatedAt": TIMESTAMP,
-    }),
-    "Template": _object({
-        "key": {"type": "string"},
-        "name": {"type": "string"},
-        "description": {"type": "string"},
-        "provider": {"type": "string"},
-        "previewVideoUrl": nullable(URL),
-        "previewThumbnailUrl": nullable(URL),
-    }),
-    "Usage": _object({
-        "used": {"type": "integer", "minimum": 0},
-        "limit": {"type": "integer", "minimum": 0},
-        "remaining": {"type": "integer", "minimum": 0},
-        "percentage": {"type": "integer", "minimum": 0, "maximum": 100},
-    }),
-    "VideoOptionsInput": {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "aspectRatio": {"enum": list(ASPECT_RATIOS), "default": ASPECT_RATIOS[0]},
-            "duration": {"type": "integer", "minimum": MIN_DURATION, "maximum": MAX_DURATION, "default": 8,
-                         "description": "Seconds."},
-            "music": {"type": "boolean", "default": False},
-            "captions": {
-                "type": "array", "maxItems": MAX_CAPTIONS,
-                "items": {"type": "string", "maxLength": MAX_CAPTION_CHARS, "pattern": NO_NUL},
-                "description": "Lines of text, spread evenly over the video.",
-            },
-        },
-    },
-    "VideoOptions": _object({
-        "aspectRatio": {"enum": list(ASPECT_RATIOS)},
-        "duration": {"type": "integer"},
-        "music": {"type": "boolean"},
-        "captions": {"type": "array", "items": _object(
-            {"start": {"type": "number"}, "end": {"type": "number"}, "text": {"type": "string"}})},
-    }),
-    "Video": _object({
-        "id": ID,
-        "productId": ID,
-        "title": {"type": "string"},
-        "template": {"type": "string"},
-        "status": {"enum": VIDEO_STATUSES},
-        "progress": {"type": "integer", "minimum": 0, "maximum": 100},
-        "stage": {"type": "string", "description": "What the generation is doing now, for a person."},
-        "queuePosition": nullable({"type": "integer", "minimum": 1, "description": "1 = next to render; null unless pending."}),
-        "error": nullable({"type": "string"}),
-        "customInstructions": {"type": "string"},
-        "options": ref("VideoOptions"),
-        "videoUrl": nullable({**URL, "description": "Served by Reelboard (same bearer token) once completed."}),
-        "thumbnailUrl": nullable(URL),
-        "duration": nullable({"type": "number", "description": "Seconds."}),
-        "resolution": nullable({"type": "string", "examples": ["1280x720"]}),
-        "provider": {"type": "string"},
-        "createdAt": TIMESTAMP,
-        "updatedAt": TIMESTAMP,
-        "generatedAt": nullable({**TIMESTAMP, "description": "When generation started (the seed's generatedDate)."}),
-        "completedAt": nullable(TIMESTAMP),
-    }),
-    "CreateVideo": {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["productId", "template"],
-        "properties": {
-            "productId": ID,
-            "template": {"enum": list(TEMPLATE_KEYS)},
-            "customInstructions": nullable({"type": "string", "maxLength": MAX_INSTRUCTIONS, "pattern": NO_NUL}),
-            "options": ref("VideoOptionsInput"),
-        },
-    },
-    "BulkCreate": {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["productIds", "template"],
-        "properties": {
-            "productIds": {"type": "array", "items": ID, "minItems": 1, "maxItems": MAX_BULK},
-            "template": {"enum": list(TEMPLATE_KEYS)},
-            "customInstructions": nullable({"type": "string", "maxLength": MAX_INSTRUCTIONS, "pattern": NO_NUL}),
-            "options": ref("VideoOptionsInput"),
-            "skipExisting": {"type": "boolean", "default": True,
-                             "description": "Skip products that already have a completed video with this template."},
-        },
-    },
-    "BulkOutcome": _object({
-        "productId": ID,
-        "result": {"enum": ["queued", "skipped_existing", "over_quota", "invalid"]},
-        "videoId": nullable(ID),
-        "productTitle": nullable({"type": "string"}),
-        "reason": nullable({"type": "string"}),
-    }),
-    "GenerationRecord": _object({
-        "id": {"type": "string"},
-        "clothingKey": {"type": "string", "description": "The product's external key."},
-        "productId": {"type": "string"},
-        "status": {"enum": VIDEO_STATUSES},
-        "template": {"type": "string"},
-        "videoUrl": nullable(URL),
-        "thumbnailUrl": nullable(URL),
-        "createdAt": TIMESTAMP,
-        "updatedAt": TIMESTAMP,
-    }),
-}
-
-
-def _data(schema: dict[str, Any]) -> dict[str, Any]:
-    return _object({"data": schema})
-
-
-def _list(name: str, item: str) -> dict[str, Any]:
-    return _data(_object({name: {"type": "array", "items": ref(item)}, "pagination": ref("Pagination")}))
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
+REF = "#/components/schemas/{model}"
+MEDIA_TYPES = ("video/mp4", "video/webm", "video/quicktime", "image/jpeg", "image/png", "image/webp", "text/vtt")
 ERRORS = {
     400: "Bad input; the message names the field.",
     401: "No bearer token, or an invalid or revoked one.",
@@ -222,183 +34,239 @@ ERRORS = {
     415: "The body is not JSON.",
     422: "The Idempotency-Key was used before with a different request.",
     429: "The monthly video limit is reached.",
+    503: "The provider is not configured or not reachable.",
 }
-
-
-def _errors(*codes: int) -> dict[str, Any]:
-    return {str(code): _json(ref("Error"), ERRORS[code]) for code in (400, 401, *codes)}
-
-
-def _param(name: str, schema: dict[str, Any], description: str, where: str = "query", **extra: Any) -> dict[str, Any]:
-    return {"name": name, "in": where, "schema": schema, "description": description, **extra}
-
-
-PAGE = _param("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
-              "Page number; a page past the end is empty.")
-LIMIT = _param("limit", {"type": "integer", "minimum": 1, "maximum": PER_PAGE_MAX, "default": 20}, "Items per page.")
-SEARCH = _param("search", {"type": "string", "maxLength": 200, "pattern": NO_NUL}, "Words in the title, SKU or key.")
-ID_PATH = _param("id", ID, "The resource's id.", "path", required=True)
-BEARER = [{"bearerAuth": []}]
 BODY_ERRORS = (413, 415)
+FILE = "file"  # a response that is a media file, not JSON
 
 
-def _operation(operation_id: str, summary: str, responses: dict[str, Any], *, parameters: list | None = None,
-               body: str | None = None, secured: bool = True, description: str = "") -> dict[str, Any]:
-    operation: dict[str, Any] = {"operationId": operation_id, "summary": summary, "responses": responses}
-    if description:
-        operation["description"] = description
-    if parameters:
-        operation["parameters"] = parameters
-    if body:
-        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref(body)}}}
-    operation["security"] = BEARER if secured else []
-    return operation
+@dataclass(frozen=True)
+class Operation:
+    """One endpoint, as data: what it reads and what it answers."""
+
+    id: str
+    method: str
+    path: str  # OpenAPI form: /api/v1/videos/{id}
+    summary: str
+    answers: dict[int, tuple[Any, str]]  # status -> (model, FILE or None for no body; description)
+    query: type[BaseModel] | None = None
+    headers: type[BaseModel] | None = None
+    body: type[BaseModel] | None = None
+    path_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    upload: str | None = None  # a multipart/form-data body with this one file field
+    errors: tuple[int, ...] = ()
+    secured: bool = True
+    description: str = ""
+    error_model: type[BaseModel] = schemas.Error  # the body of its error answers
 
 
-VIDEO = _data(ref("Video"))
-MEDIA_TYPES = ("video/mp4", "image/jpeg", "image/png", "image/webp")
+ID_PARAM = {"id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1, "description": "The resource's id."}}
 
-PATHS: dict[str, Any] = {
-    "/api/v1/openapi.json": {
-        "get": _operation("getOpenApi", "This description", {"200": _json({"type": "object"}, "OpenAPI 3.1")},
-                          secured=False),
-    },
-    "/api/v1/products": {
-        "get": _operation("listProducts", "List products", {"200": _json(_list("products", "Product"), "A page of products"),
-                                                              **_errors()}, parameters=[PAGE, LIMIT, SEARCH]),
-    },
-    "/api/v1/products/{id}": {
-        "get": _operation("getProduct", "One product", {"200": _json(_data(ref("Product")), "The product"),
-                                                         **_errors(404)}, parameters=[ID_PATH]),
-    },
-    "/api/v1/templates": {
-        "get": _operation("listTemplates", "Video templates",
-                          {"200": _json(_data(_object({"templates": {"type": "array", "items": ref("Template")}})),
-                                        "All templates"), **_errors()}),
-    },
-    "/api/v1/usage": {
-        "get": _operation("getUsage", "This month's video quota",
-                          {"200": _json(_data(ref("Usage")), "Used, limit, remaining, percentage"), **_errors()}),
-    },
-    "/api/v1/videos": {
-        "get": _operation(
-            "listVideos", "List videos",
-            {"200": _json(_list("videos", "Video"), "A page of videos"), **_errors()},
-            parameters=[
-                PAGE, LIMIT,
-                _param("status", {"enum": VIDEO_STATUSES}, "Only videos in this status."),
-                _param("productId", ID, "Only videos of this product."),
-                _param("search", {"type": "string", "maxLength": 200, "pattern": NO_NUL},
-                       "Words in the video's title or its product's title or SKU."),
-                _param("sortBy", {"enum": list(SORTS), "default": "createdAt"},
-                       "createdAt, or generatedDate (when generation started; not started yet sorts last)."),
-                _param("sortOrder", {"enum": ["asc", "desc"], "default": "desc"}, "Sort direction."),
-            ],
-        ),
-        "post": _operation(
-            "createVideo", "Queue a video",
-            {
-                "202": _json(VIDEO, "Queued"),
-                "200": _json(VIDEO, "An idempotent replay: the video the first request with this Idempotency-Key made"),
-                **_errors(404, 422, 429, *BODY_ERRORS),
-            },
-            parameters=[_param("Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": 255},
-                               "Send the same key again to get the same video instead of a second one.", "header")],
-            body="CreateVideo",
-            description="Reserves one video of the monthly quota. A product needs at least one image.",
-        ),
-    },
-    "/api/v1/videos/bulk": {
-        "post": _operation(
-            "createVideosBulk", "Queue a video for each of many products",
-            {
-                "202": _json(_data(_object({
-                    "results": {"type": "array", "items": ref("BulkOutcome")},
-                    "summary": _object({kind: {"type": "integer", "minimum": 0} for kind in
-                                        ("queued", "skippedExisting", "overQuota", "invalid")}),
-                })), "One result per distinct product id, in the order sent"),
-                **_errors(*BODY_ERRORS),
-            },
-            body="BulkCreate",
-            description="Not atomic: what fits the quota is queued (reserved in one statement), the rest is "
-                        "reported as over_quota.",
-        ),
-    },
-    "/api/v1/videos/{id}": {
-        "get": _operation("getVideo", "One video", {"200": _json(VIDEO, "The video"), **_errors(404)},
-                          parameters=[ID_PATH]),
-        "delete": _operation("deleteVideo", "Delete a video and its files (canceled first if in flight)",
-                             {"204": {"description": "Deleted"}, **_errors(404)}, parameters=[ID_PATH]),
-    },
-    "/api/v1/videos/{id}/cancel": {
-        "post": _operation("cancelVideo", "Cancel a pending or generating video (its quota is refunded)",
-                           {"200": _json(VIDEO, "Canceled"), **_errors(404, 409)}, parameters=[ID_PATH]),
-    },
-    "/api/v1/videos/{id}/retry": {
-        "post": _operation("retryVideo", "Queue a failed or canceled video again",
-                           {"202": _json(VIDEO, "Queued again"), **_errors(404, 409, 429)}, parameters=[ID_PATH]),
-    },
-    "/api/v1/media/{path}": {
-        "get": _operation(
-            "getMedia", "A video, thumbnail or image file of the workspace (the URLs in resources)",
-            {
-                "200": {"description": "The file", "content": {media: {"schema": {}} for media in MEDIA_TYPES}},
-                "206": {"description": "Part of the file (Range request)",
-                        "content": {media: {"schema": {}} for media in MEDIA_TYPES}},
-                "304": {"description": "Not modified"},
-                **_errors(404),
-            },
-            parameters=[_param("path", {"type": "string", "pattern": NO_NUL}, "The file's path", "path", required=True)],
-        ),
-    },
-    "/api/video-generations/all": {
-        "get": _operation(
-            "listVideoGenerations", "Every video of the workspace, in the shape of the storefront widget's API",
-            {
-                "200": _json(_object({
-                    "status": {"const": "success"},
-                    "data": _object({"records": {"type": "array", "items": ref("GenerationRecord")},
-                                     "pagination": ref("Pagination")}),
-                }), "A page of records"),
-                **_errors(),
-            },
-            parameters=[
-                PAGE,
-                _param("limit", {"type": "integer", "minimum": 1, "maximum": LEGACY_PER_PAGE_MAX, "default": 50},
-                       "Records per page."),
-                _param("status", {"enum": LEGACY_STATUSES}, "Only this status; processing = pending or generating."),
-                _param("orderBy", {"enum": LEGACY_ORDER_BY, "default": "created_at"}, "Sort field."),
-                _param("orderDirection", {"type": "string", "pattern": "^([Aa][Ss][Cc]|[Dd][Ee][Ss][Cc])$",
-                                          "default": "DESC", "description": "ASC or DESC (any case)."},
-                       "Sort direction."),
-            ],
-            description="For a storefront widget: each record's clothingKey is its product's external key, so "
-                        "the widget learns which products already have a (completed) video.",
-        ),
-    },
-}
-
-SPEC: dict[str, Any] = {
-    "openapi": "3.1.0",
-    "info": {
-        "title": "Reelboard API",
-        "version": "1.0.0",
-        "description": "Products, templates, quota and videos of one workspace. Authenticate with "
-                       "`Authorization: Bearer <token>` (tokens are made in Settings or by `flask create-token`). "
-                       "Every error is `{\"error\": {\"code\", \"message\"}}`. Times are ISO-8601 UTC.",
-    },
-    "paths": PATHS,
-    "components": {
-        "schemas": SCHEMAS,
-        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
-    },
-}
+OPERATIONS: list[Operation] = [
+    Operation("getOpenApi", "get", "/api/v1/openapi.json", "This description",
+              {200: (schemas.OpenApiDocument, "OpenAPI 3.1")}, secured=False),
+    Operation("listProducts", "get", "/api/v1/products", "List products",
+              {200: (Data[schemas.ProductPage], "A page of products")}, query=schemas.ListProducts),
+    Operation("getProduct", "get", "/api/v1/products/{id}", "One product",
+              {200: (Data[schemas.Product], "The product")}, path_params=ID_PARAM, errors=(404,)),
+    Operation("listTemplates", "get", "/api/v1/templates", "Video templates, and which providers make each",
+              {200: (Data[schemas.TemplateList], "All templates")}),
+    Operation("getUsage", "get", "/api/v1/usage", "This month's video quota",
+              {200: (Data[schemas.Usage], "Used, limit, remaining, percentage")}),
+    Operation("listVideos", "get", "/api/v1/videos", "List videos",
+              {200: (Data[schemas.VideoPage], "A page of videos")}, query=schemas.ListVideos),
+    Operation("createVideo", "post", "/api/v1/videos", "Queue a video",
+              {202: (Data[schemas.Video], "Queued"),
+               200: (Data[schemas.Video], "An idempotent replay: the video the first request with this key made")},
+              headers=schemas.IdempotencyKey, body=CreateVideo, errors=(404, 422, 429, *BODY_ERRORS),
+              description="Reserves one video of the monthly quota. A product needs at least one image."),
+    Operation("createVideosBulk", "post", "/api/v1/videos/bulk", "Queue a video for each of many products",
+              {202: (Data[schemas.BulkResult], ("One result per distinct product id, in the order sent (a replay "
+                                                "with the same Idempotency-Key answers the first request's results)"))},
+              headers=schemas.IdempotencyKey, body=BulkCreate, errors=(422, *BODY_ERRORS),
+              description="Not atomic: what fits the quota is queued (reserved in one statement), the rest is "
+                          "reported as over_quota."),
+    Operation("getVideo", "get", "/api/v1/videos/{id}", "One video",
+              {200: (Data[schemas.Video], "The video")}, path_params=ID_PARAM, errors=(404,)),
+    Operation("deleteVideo", "delete", "/api/v1/videos/{id}", "Delete a video and its files (canceled first if in "
+              "flight)", {204: (None, "Deleted")}, path_params=ID_PARAM, errors=(404,)),
+    Operation("cancelVideo", "post", "/api/v1/videos/{id}/cancel", "Cancel a pending or generating video (its quota "
+              "is refunded)", {200: (Data[schemas.Video], "Canceled")}, path_params=ID_PARAM, errors=(404, 409)),
+    Operation("retryVideo", "post", "/api/v1/videos/{id}/retry", "Queue a failed or canceled video again",
+              {202: (Data[schemas.Video], "Queued again")}, path_params=ID_PARAM, errors=(404, 409, 429)),
+    Operation("getVideoFile", "get", "/api/v1/media/videos/{id}/{kind}", "A file of a video: the video, its poster "
+              "or its captions (the URLs in resources)", {200: (FILE, "The file")},
+              path_params={**ID_PARAM, "kind": {"enum": ["video", "poster", "captions"], "description": "Which file"}},
+              errors=(404,)),
+    Operation("getImageFile", "get", "/api/v1/media/images/{id}", "A product image of the workspace",
+              {200: (FILE, "The file")}, path_params=ID_PARAM, errors=(404,)),
+    Operation("getTemplatePreview", "get", "/api/v1/media/templates/{key}/{kind}", "A template's preview clip or "
+              "its poster", {200: (FILE, "The file")}, query=schemas.PreviewShape,
+              path_params={"key": {"type": "string", "maxLength": 64, "pattern": "^[^\\u0000]*$",
+                                   "description": "Template key"},
+                           "kind": {"enum": ["preview", "poster"], "description": "Which file"}},
+              errors=(404,)),
+    Operation("listVideoGenerations", "get", "/api/video-generations/all", "Every video of the workspace, in the "
+              "shape of the storefront widget's API", {200: (schemas.GenerationsAnswer, "A page of records")},
+              query=schemas.ListGenerations,
+              description="For a storefront widget: each record's clothingKey is its product's external key, so the "
+                          "widget learns which products already have a (completed) video."),
+]
 
 
-def operations() -> dict[str, tuple[str, str, dict[str, Any]]]:
-    """operationId -> (method, path, operation)."""
+def register(*operations: Operation) -> None:
+    """Adds the operations of another API module (before the first request)."""
+    OPERATIONS.extend(operations)
+    spec.cache_clear()
+    operations_by_id.cache_clear()
+
+
+@cache
+def operations_by_id() -> dict[str, Operation]:
+    return {operation.id: operation for operation in OPERATIONS}
+
+
+def _models() -> list[tuple[type[BaseModel], str]]:
+    found: dict[tuple[type[BaseModel], str], None] = {(schemas.Error, "serialization"): None}
+    for operation in OPERATIONS:
+        found[(operation.error_model, "serialization")] = None
+        for model, _ in operation.answers.values():
+            if isinstance(model, type):
+                found[(model, "serialization")] = None
+        if operation.body is not None:
+            found[(operation.body, "validation")] = None
+    return list(found)
+
+
+def _inline(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    """A parameter's schema with local $refs replaced by what they name (parameters are flat)."""
+    if "$ref" in schema:
+        return _inline(defs[schema["$ref"].rsplit("/", 1)[1]], defs)
+    return {key: ([_inline(s, defs) for s in value] if key in ("anyOf", "oneOf") else value)
+            for key, value in schema.items() if key != "title"}
+
+
+def _parameters(model: type[BaseModel], where: str) -> list[dict[str, Any]]:
+    schema = model.model_json_schema(by_alias=True)
+    defs = schema.get("$defs", {})
+    required = set(schema.get("required", ()))
+    parameters = []
+    for name, prop in schema["properties"].items():
+        prop = _inline(prop, defs)
+        description = prop.pop("description", "")
+        if "anyOf" in prop and {"type": "null"} in prop["anyOf"]:  # optional: the parameter is absent
+            rest = [s for s in prop.pop("anyOf") if s != {"type": "null"}]
+            prop = {**(rest[0] if len(rest) == 1 else {"anyOf": rest}), **prop}
+            prop.pop("default", None)
+        parameters.append({"name": name, "in": where, "schema": prop, "description": description,
+                           **({"required": True} if name in required else {})})
+    return parameters
+
+
+def _json(model: Any, description: str, names: dict[Any, dict[str, Any]]) -> dict[str, Any]:
+    if model is None:
+        return {"description": description}
+    if model == FILE:
+        media = {media_type: {"schema": {}} for media_type in MEDIA_TYPES}
+        return {"description": description, "content": media}
+    return {"description": description, "content": {"application/json": {"schema": names[(model, "serialization")]}}}
+
+
+@dataclass(frozen=True)
+class Offered:
+    """What a request may name on this installation, listed in the description's request bodies."""
+
+    templates: tuple[str, ...] = ()  # the six seed templates and a provider's own
+    providers: tuple[str, ...] = ()
+    models: tuple[ModelInfo, ...] = ()  # with the lengths and shapes each makes
+
+
+def _model_rule(model: ModelInfo) -> dict[str, Any]:
+    """A request naming ``model`` asks for a length and a shape it makes (``generation.choice``)."""
+    options: dict[str, Any] = {}
+    if model.durations:
+        options["duration"] = {"anyOf": [{"enum": list(model.durations)}, {"type": "null"}]}
+    if model.aspect_ratios:
+        options["aspectRatio"] = {"enum": list(model.aspect_ratios)}
+    return {"if": {"properties": {"model": {"const": model.key}}, "required": ["model"]},
+            "then": {"properties": {"options": {"properties": options}}}}
+
+
+def _offered_values(schema: dict[str, Any], offered: Offered) -> None:
+    """The request body ``schema`` (one that chooses templates, providers, models) narrowed to
+    what this installation offers."""
+    properties = schema["properties"]
+    for name in ("template", "templateId"):  # seeds/002's legacy bodies name it templateId
+        if offered.templates and name in properties:
+            optional = "anyOf" in properties[name]
+            values = {"anyOf": [{"enum": list(offered.templates)}, {"type": "null"}]} if optional else {
+                "enum": list(offered.templates)}
+            properties[name] = {**properties[name], **values}
+    if offered.providers and "provider" in properties:
+        properties["provider"] = {**properties["provider"], "anyOf": [{"enum": list(offered.providers)}, {"type": "null"}]}
+    if offered.providers and "model" in properties:  # the models of the providers offered (none: model stays empty)
+        values = [{"enum": [model.key for model in offered.models]}] if offered.models else []
+        rules = " ".join(f"{model.key} ({model.name}): {model.rules()}." for model in offered.models)
+        described = f"{properties['model'].get('description', '')} What each model makes: {rules}".strip()
+        properties["model"] = {**properties["model"], "anyOf": [*values, {"type": "null"}], "description": described}
+        if offered.models:
+            schema["allOf"] = [_model_rule(model) for model in offered.models]
+
+
+@cache
+def spec(offered: Offered = Offered()) -> dict[str, Any]:
+    """The description, with the values a request may name here (``Offered``)."""
+    names, components = models_json_schema(_models(), by_alias=True, ref_template=REF)
+    for model, mode in _models():
+        if mode == "validation":
+            _offered_values(components["$defs"][model.__name__], offered)
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in OPERATIONS:
+        responses = {str(status): _json(model, description, names)
+                     for status, (model, description) in operation.answers.items()}
+        if operation.answers.get(200, (None,))[0] == FILE:
+            media = {media_type: {"schema": {}} for media_type in MEDIA_TYPES}
+            responses["206"] = {"description": "Part of the file (Range request)", "content": media}
+            responses["302"] = {"description": "On object storage: a short-lived link to the file"}
+            responses["304"] = {"description": "Not modified"}
+        for status in (400, 401, *operation.errors) if operation.secured else (*operation.errors,):
+            error = names[(operation.error_model, "serialization")]
+            responses[str(status)] = {"description": ERRORS[status], "content": {"application/json": {"schema": error}}}
+        parameters = [
+            {"name": name, "in": "path", "required": True, "description": schema.get("description", ""),
+             "schema": {k: v for k, v in schema.items() if k != "description"}}
+            for name, schema in operation.path_params.items()
+        ]
+        if operation.query is not None:
+            parameters += _parameters(operation.query, "query")
+        if operation.headers is not None:
+            parameters += _parameters(operation.headers, "header")
+        described: dict[str, Any] = {"operationId": operation.id, "summary": operation.summary, "responses": responses,
+                                     "security": [{"bearerAuth": []}] if operation.secured else []}
+        if operation.description:
+            described["description"] = operation.description
+        if parameters:
+            described["parameters"] = parameters
+        if operation.upload is not None:
+            form = {"type": "object", "required": [operation.upload],
+                    "properties": {operation.upload: {"type": "string", "format": "binary"}}}
+            described["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": form}}}
+        if operation.body is not None:
+            described["requestBody"] = {"required": True, "content": {
+                "application/json": {"schema": names[(operation.body, "validation")]}}}
+        paths.setdefault(operation.path, {})[operation.method] = described
     return {
-        operation["operationId"]: (method, path, operation)
-        for path, methods in PATHS.items()
-        for method, operation in methods.items()
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Reelboard API",
+            "version": "1.1.0",
+            "description": "Products, templates, quota and videos of one workspace. Authenticate with "
+                           "`Authorization: Bearer <token>` (tokens are made in Settings or by `flask create-token`). "
+                           "Every error is `{\"error\": {\"code\", \"message\", \"field\"}}`. Times are ISO-8601 UTC.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": components.get("$defs", {}),
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+        },
     }

@@ -1,45 +1,36 @@
-"""JSON API endpoints: /api/v1 and the seeds/000 listing. Each parses its input (checked
-against the OpenAPI description), calls one domain function, and renders the result."""
+"""JSON API endpoints: /api/v1 and the seeds/000 listing (seeds/002's /api/videos… are
+``racky``, nested here). Each parses its input (checked against the OpenAPI description), calls
+one domain function, and renders the result."""
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request, url_for
-from werkzeug.routing import IntegerConverter
+from typing import Any
 
-from .. import accounts
+from flask import Blueprint, g, jsonify, request, url_for
+
+from .. import accounts, media
 from ..catalog import service as catalog
+from ..catalog.products import image_file
 from ..extensions import csrf
-from ..generation import quota, service
-from ..generation.templates import all_templates
+from ..generation import choice, queue, quota, service
+from ..generation.templates import all_templates, preview_file
 from ..models import IN_FLIGHT
-from ..web.media import may_read, send_media
-from . import resources
+from . import racky, resources, schemas, validation
 from .errors import ApiError, handle_errors_of
-from .openapi import LEGACY_STATUSES, MAX_ID, SPEC
-from .validation import json_body, parameters
+from .openapi import Offered, spec
 
 bp = Blueprint("api", __name__)
 csrf.exempt(bp)
 handle_errors_of(bp)
+bp.register_blueprint(racky.bp)  # seeds/002's /api/videos…: authenticated by _authenticate below
 
 PUBLIC_ENDPOINTS = {"api.openapi"}
-ID = "api_id"  # see IdConverter
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key",
-    "Access-Control-Allow-Methods": "GET, POST, DELETE, OPTIONS",
+    "Access-Control-Allow-Methods": "GET, POST, PUT, DELETE, OPTIONS",
     "Access-Control-Max-Age": "600",
 }
-
-
-class IdConverter(IntegerConverter):
-    """An id in a path. Only digits match (so /videos/bulk is never taken for a video id); a
-    number too big to be an id becomes 0, which is no id, so the lookup answers 404 instead
-    of a query failing on a number the column cannot hold."""
-
-    def to_python(self, value: str) -> int:
-        number = super().to_python(value)
-        return number if number <= MAX_ID else 0
 
 
 @bp.before_request
@@ -63,35 +54,35 @@ def _cors(response):
     return response
 
 
-def _data(payload, status: int = 200, headers: dict | None = None):
-    response = jsonify({"data": payload})
+def _data(payload: Any, status: int = 200, headers: dict | None = None):
+    response = jsonify(schemas.Data[type(payload)](data=payload).dump())
     response.status_code = status
     response.headers.update(headers or {})
     return response
 
 
-def _page_args(operation_id: str) -> tuple[dict, int, int]:
-    args = parameters(operation_id)
-    return args, args["page"], args["limit"]
-
-
 @bp.get("/api/v1/openapi.json")
 def openapi():
-    return jsonify(SPEC)
+    offers = choice.offers()
+    return jsonify(spec(Offered(
+        templates=tuple(t.key for t in all_templates()),
+        providers=tuple(offer.name for offer in offers),
+        models=tuple(model for offer in offers for model in offer.models),
+    )))
 
 
 @bp.get("/api/v1/products")
 def list_products():
-    args, page, limit = _page_args("listProducts")
-    products = catalog.list_products(g.workspace, page, limit, args["search"])
+    args = validation.query("listProducts")
+    products = catalog.list_products(g.workspace, args.page, args.limit, args.search)
     templates = catalog.completed_templates(p.id for p in products.items)
-    return _data({
-        "products": [resources.product(p, templates.get(p.id, ())) for p in products.items],
-        "pagination": products.as_dict(),
-    })
+    return _data(schemas.ProductPage(
+        products=[resources.product(p, templates.get(p.id, ())) for p in products.items],
+        pagination=resources.pagination(products),
+    ))
 
 
-@bp.get(f"/api/v1/products/<{ID}:product_id>")
+@bp.get("/api/v1/products/<int:product_id>")
 def get_product(product_id: int):
     product = service.get_product(g.workspace, product_id)
     return _data(resources.product(product, catalog.completed_templates([product.id]).get(product.id, ())))
@@ -99,101 +90,97 @@ def get_product(product_id: int):
 
 @bp.get("/api/v1/templates")
 def list_templates():
-    return _data({"templates": [resources.template(t) for t in all_templates()]})
+    return _data(schemas.TemplateList(templates=[resources.template(t) for t in all_templates()]))
 
 
 @bp.get("/api/v1/usage")
 def usage():
-    return _data(quota.usage(g.workspace).as_dict())
+    return _data(schemas.Usage(**quota.usage(g.workspace).as_dict()))
 
 
 def _video(video, status: int = 200, headers: dict | None = None):
-    position = service.queue_positions([video]).get(video.id)
+    position = queue.queue_positions([video]).get(video.id)
     return _data(resources.video(video, position), status, headers)
 
 
 @bp.get("/api/v1/videos")
 def list_videos():
-    args, page, limit = _page_args("listVideos")
+    args = validation.query("listVideos")
     videos = service.list_videos(
-        g.workspace, page, limit, status=args["status"], search=args["search"], product_id=args["productId"],
-        sort=args["sortBy"], order=args["sortOrder"],
+        g.workspace, args.page, args.limit, status=args.status, search=args.search, product_id=args.product_id,
+        sort=args.sort_by, order=args.sort_order,
     )
-    positions = service.queue_positions(videos.items)
-    return _data({
-        "videos": [resources.video(v, positions.get(v.id)) for v in videos.items],
-        "pagination": videos.as_dict(),
-    })
+    positions = queue.queue_positions(videos.items)
+    return _data(schemas.VideoPage(
+        videos=[resources.video(v, positions.get(v.id)) for v in videos.items],
+        pagination=resources.pagination(videos),
+    ))
 
 
 @bp.post("/api/v1/videos")
 def create_video():
-    idempotency_key = parameters("createVideo")["Idempotency-Key"]
-    body = json_body("createVideo")
-    video, created = service.create_video(
-        g.workspace, g.api_user, product_id=body["productId"], template=body["template"],
-        custom_instructions=body.get("customInstructions"), options=body.get("options"),
-        idempotency_key=idempotency_key,
-    )
+    key = validation.headers("createVideo").idempotency_key
+    video, created = service.create_video(g.workspace, g.api_user, validation.body("createVideo"), idempotency_key=key)
     location = {"Location": url_for("api.get_video", video_id=video.id)}
     return _video(video, 202 if created else 200, location)
 
 
 @bp.post("/api/v1/videos/bulk")
 def create_videos_bulk():
-    body = json_body("createVideosBulk")
-    outcomes = service.create_bulk(
-        g.workspace, g.api_user, product_ids=body["productIds"], template=body["template"],
-        options=body.get("options"), custom_instructions=body.get("customInstructions"),
-        skip_existing=body.get("skipExisting", True),
-    )
-    kinds = {"queued": "queued", "skipped_existing": "skippedExisting", "over_quota": "overQuota", "invalid": "invalid"}
-    summary = dict.fromkeys(kinds.values(), 0)
-    for outcome in outcomes:
-        summary[kinds[outcome.result]] += 1
-    return _data({"results": [resources.bulk_outcome(o) for o in outcomes], "summary": summary}, 202)
+    key = validation.headers("createVideosBulk").idempotency_key
+    outcomes = service.create_bulk(g.workspace, g.api_user, validation.body("createVideosBulk"), idempotency_key=key)
+    return _data(resources.bulk_result(outcomes), 202)
 
 
-@bp.get(f"/api/v1/videos/<{ID}:video_id>")
+@bp.get("/api/v1/videos/<int:video_id>")
 def get_video(video_id: int):
     return _video(service.get_video(g.workspace, video_id))
 
 
-@bp.delete(f"/api/v1/videos/<{ID}:video_id>")
+@bp.delete("/api/v1/videos/<int:video_id>")
 def delete_video(video_id: int):
     service.delete_video(g.workspace, video_id)
     return "", 204
 
 
-@bp.post(f"/api/v1/videos/<{ID}:video_id>/cancel")
+@bp.post("/api/v1/videos/<int:video_id>/cancel")
 def cancel_video(video_id: int):
     return _video(service.cancel_video(g.workspace, video_id))
 
 
-@bp.post(f"/api/v1/videos/<{ID}:video_id>/retry")
+@bp.post("/api/v1/videos/<int:video_id>/retry")
 def retry_video(video_id: int):
     return _video(service.retry_video(g.workspace, video_id), 202)
 
 
-@bp.get("/api/v1/media/<path:relative>")
-def media(relative: str):
-    """The files behind videoUrl, thumbnailUrl and image URLs, for the token's workspace."""
-    if not may_read(relative, g.workspace.id):
-        raise ApiError(404, "not_found", "No such file in this workspace.")
-    return send_media(relative)
+# The files behind videoUrl, thumbnailUrl, captionsUrl and image URLs, found by their record in
+# the token's workspace (never by a path from the request).
+
+
+@bp.get("/api/v1/media/videos/<int:video_id>/<any(video, poster, captions):kind>")
+def video_media(video_id: int, kind: str):
+    return media.send(service.video_file(g.workspace, video_id, kind), request.args.get("download") == "1")
+
+
+@bp.get("/api/v1/media/images/<int:image_id>")
+def image_media(image_id: int):
+    return media.send(image_file(g.workspace, image_id))
+
+
+@bp.get("/api/v1/media/templates/<key>/<any(preview, poster):kind>")
+def template_media(key: str, kind: str):
+    return media.send(preview_file(key, kind, validation.query("getTemplatePreview").aspect))
 
 
 @bp.get("/api/video-generations/all")
 def video_generations():
-    args, page, limit = _page_args("listVideoGenerations")
-    status = args["status"]
-    statuses = IN_FLIGHT if status == "processing" else [status] if status in LEGACY_STATUSES else []
+    args = validation.query("listVideoGenerations")
+    statuses = IN_FLIGHT if args.status == "processing" else [args.status] if args.status else []
     records = catalog.video_generations(
-        g.workspace, page, limit, statuses=statuses,
-        order_by="updated_at" if args["orderBy"] in ("updatedAt", "updated_at") else "created_at",
-        descending=args["orderDirection"].lower() == "desc",
+        g.workspace, args.page, args.limit, statuses=statuses,
+        order_by="updated_at" if args.order_by in ("updatedAt", "updated_at") else "created_at",
+        descending=args.order_direction.lower() == "desc",
     )
-    return jsonify({
-        "status": "success",
-        "data": {"records": [resources.generation_record(v) for v in records.items], "pagination": records.as_dict()},
-    })
+    return jsonify(schemas.GenerationsAnswer(status="success", data=schemas.GenerationPage(
+        records=[resources.generation_record(v) for v in records.items], pagination=resources.pagination(records),
+    )).dump())

@@ -2,8 +2,10 @@
 background download of images imported by URL.
 
 Every stored image is decoded by Pillow and written again as a JPEG under
-``products/<workspace_id>/`` in MEDIA_DIR: what reaches the renderer is always a plain RGB
-image, whatever was uploaded (metadata, colour profiles and trailing bytes are dropped).
+``products/<workspace_id>/`` in the media storage (MEDIA_DIR or S3): what reaches the renderer
+is always a plain RGB image, whatever was uploaded (metadata, colour profiles and trailing bytes
+are dropped). A download's size limit holds while it streams; the image (at most
+IMAGE_MAX_BYTES) is then decoded in memory.
 
 Downloads run in the background (the ``images`` job): each tick leases a batch of pending
 images in their rows — FOR UPDATE SKIP LOCKED on PostgreSQL, a compare-and-set UPDATE on
@@ -22,9 +24,9 @@ from datetime import timedelta
 
 from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 
-from .. import media
+from .. import leases, media
 from ..extensions import db
 from ..fetch import FetchError, download
 from ..models import ImageStatus, Product, ProductImage, utcnow
@@ -98,7 +100,7 @@ def _flatten(image: Image.Image) -> Image.Image:
 
 
 def store(workspace_id: int, encoded: EncodedImage) -> str:
-    """Writes the image under the workspace's product folder; returns its relative path."""
+    """Stores the image under the workspace's product folder; returns its key."""
     relative = media.new_path(f"products/{workspace_id}", ".jpg")
     media.write_atomically(relative, encoded.data)
     return relative
@@ -123,20 +125,11 @@ def download_pending(owner: str, budget_s: float = TICK_BUDGET_S) -> int:
 
 def _claim(owner: str, limit: int) -> list[tuple[int, str, int]]:
     """Leases up to ``limit`` pending images to ``owner``: (image id, URL, workspace id)."""
-    now = utcnow()
-    free = or_(ProductImage.lease_expires_at.is_(None), ProductImage.lease_expires_at < now)
-    conditions = (ProductImage.status == ImageStatus.PENDING.value, ProductImage.source_url.is_not(None), free)
-    candidates = select(ProductImage.id).where(*conditions).order_by(ProductImage.id).limit(limit)
-    if db.session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    ids = db.session.execute(
-        update(ProductImage)
-        .where(ProductImage.id.in_(candidates.scalar_subquery()), *conditions)
-        .values(lease_owner=owner, lease_expires_at=now + LEASE)
-        .returning(ProductImage.id)
-        .execution_options(synchronize_session=False)
-    ).scalars().all()
-    db.session.commit()
+    ids = [row.id for row in leases.claim(
+        ProductImage, owner=owner, lease_for=LEASE, limit=limit, order_by=(ProductImage.id,),
+        conditions=(ProductImage.status == ImageStatus.PENDING.value, ProductImage.source_url.is_not(None),
+                    leases.free(ProductImage, utcnow())),
+    )]
     if not ids:
         return []
     rows = db.session.execute(

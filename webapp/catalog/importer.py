@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import media
 from ..extensions import db
 from ..models import ImageStatus, Product, ProductImage, Workspace, utcnow
+from ..numbers import parse_int
 from .products import CatalogError, ProductFields, check_fields, parse_price
 
 # Shopify bodies can be long; the csv module's default limit (128 KiB a field) is too small.
@@ -249,7 +250,7 @@ def _read_shopify(text: str, delimiter: str, columns: dict[str, int]) -> ParsedF
         if value["image"].strip():
             position = value["image_position"].strip()
             order = len(group.images)
-            group.images.append((int(position) if position.isdigit() else 1 << 30, order, value["image"]))
+            group.images.append((parse_int(position, maximum=1 << 30) or 1 << 30, order, value["image"]))
         if value["variant_image"].strip():
             group.variant_images.append(value["variant_image"])
 

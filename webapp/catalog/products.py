@@ -14,9 +14,8 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import media
+from ..errors import AppError, NotFound
 from ..extensions import db
-from ..generation.errors import NotFound
-from ..generation.service import as_id, get_product
 from ..models import (
     IN_FLIGHT,
     ImageStatus,
@@ -26,9 +25,9 @@ from ..models import (
     Workspace,
     utcnow,
 )
+from ..numbers import parse_id
 from . import images
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL: a bigger number is no id
 MAX_PRICE = Decimal("9999999999.99")  # products.price is NUMERIC(12, 2)
 MAX_DESCRIPTION = 50_000
 PRODUCT_BUSY = (
@@ -38,16 +37,9 @@ PRODUCT_BUSY = (
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-class CatalogError(ValueError):
+class CatalogError(AppError):
     """Bad input for a catalog change: nothing was changed. ``field`` names the input at fault.
-
-    A missing product or image is ``generation.errors.NotFound``, as everywhere else.
-    """
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+    A missing product or image is ``webapp.errors.NotFound``, as everywhere else."""
 
 
 @dataclass(frozen=True)
@@ -90,11 +82,24 @@ def parse_price(value: Any, field: str = "price") -> Decimal | None:
         raise CatalogError(f"Price {str(value).strip()[:40]!r} is not a number.", field) from None
     if not price.is_finite() or price < 0:
         raise CatalogError("Price must be zero or more.", field)
+    if price > MAX_PRICE:  # before quantize, which cannot hold 1e400 in two decimals
+        raise CatalogError(f"Price is at most {MAX_PRICE:,}.", field)
     if price != price.quantize(Decimal("0.01")):
         raise CatalogError("Price has at most two decimals.", field)
-    if price > MAX_PRICE:
-        raise CatalogError(f"Price is at most {MAX_PRICE:,}.", field)
     return price.quantize(Decimal("0.01"))
+
+
+def get_product(workspace: Workspace, product_id: Any) -> Product:
+    """One of the workspace's products; NotFound for any other id."""
+    if product_id in (None, ""):
+        raise AppError("Choose a product.", "productId")
+    product_id = parse_id(product_id)
+    product = None
+    if product_id is not None:
+        product = db.session.scalar(select(Product).filter_by(id=product_id, workspace_id=workspace.id))
+    if product is None:
+        raise NotFound("Product not found.", "productId")
+    return product
 
 
 def check_fields(
@@ -172,7 +177,9 @@ def delete_product(workspace: Workspace, product_id: Any) -> str:
     files = [image.file_path for image in product.images]
     files += [
         path
-        for row in db.session.execute(select(Video.video_path, Video.thumbnail_path).where(Video.product_id == product.id))
+        for row in db.session.execute(
+            select(Video.video_path, Video.thumbnail_path, Video.captions_path).where(Video.product_id == product.id)
+        )
         for path in row
     ]
     # One statement decides: a video queued after the check above still blocks the delete.
@@ -241,8 +248,23 @@ def add_images(workspace: Workspace, product_id: Any, uploads: Iterable[Upload])
     return added
 
 
+def image_file(workspace: Workspace, image_id: Any) -> media.MediaFile:
+    """A stored image of one of the workspace's products; NotFound otherwise."""
+    wanted = parse_id(image_id)
+    path = None
+    if wanted is not None:
+        path = db.session.scalar(
+            select(ProductImage.file_path)
+            .join(Product, Product.id == ProductImage.product_id)
+            .where(ProductImage.id == wanted, Product.workspace_id == workspace.id)
+        )
+    if not path:
+        raise NotFound("Image not found.", "image")
+    return media.MediaFile(path)
+
+
 def _image_of(product: Product, image_id: Any) -> ProductImage:
-    wanted = as_id(image_id)
+    wanted = parse_id(image_id)
     for image in product.images:
         if image.id == wanted:
             return image

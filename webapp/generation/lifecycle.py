@@ -14,12 +14,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import inspect, update
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import ObjectDeletedError
 
 from ..extensions import db
 from ..models import Video, VideoEvent, VideoStatus, utcnow
-from . import quota
+from . import outbound, quota
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,13 @@ def transition(video: Video, target: VideoStatus, message: str, **changes: Any) 
     Returns False, rolls back and logs when the move is not allowed or another process moved
     the video first.
     """
-    current = VideoStatus(video.status)
-    video_id = video.id
+    video_id = inspect(video).identity[0] if inspect(video).identity else video.id
+    try:
+        current = VideoStatus(video.status)
+    except ObjectDeletedError:  # deleted by a person meanwhile: nothing left to move
+        log.info("video %s: deleted before %s (%s)", video_id, target, message)
+        db.session.rollback()
+        return False
     if not can_transition(current, target):
         log.warning("video %s: refused %s -> %s (%s)", video_id, current, target, message)
         db.session.rollback()
@@ -78,6 +84,7 @@ def transition(video: Video, target: VideoStatus, message: str, **changes: Any) 
     )
     if target in (S.FAILED, S.CANCELED) and quota.refund(video):
         values["quota_refunded"] = True
+    outbound.record_transition(video_id, target)  # its webhooks commit with the change (an outbox)
     db.session.commit()
     if video in db.session:
         db.session.expire(video)

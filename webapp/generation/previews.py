@@ -1,43 +1,163 @@
-"""Preview clips of the templates, rendered by the local renderer from demo photos, so the
-template picker shows what each template really makes."""
+"""Previews: the template picker's sample clips, and the instant preview of a video before it
+is asked for.
+
+Template previews are rendered by the local renderer from a demo product's photos, once per
+template and aspect ratio, so the picker shows what each template makes in the shape the
+merchant has chosen. The instant preview is a 3.5 s, 360p sample of the video the generate
+form (or ``POST /api/v1/previews``) describes — the chosen product, template, options, script
+and the workspace's brand — ready in about a second, free (no quota), and kept in storage under
+a hash of everything it was made from, so asking twice costs nothing.
+"""
 
 from __future__ import annotations
 
-import random
+import hashlib
+import json
+import re
 import tempfile
 from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 from .. import media, render
-from ..catalog.demo import DEMO_PRODUCTS, demo_photo
+from ..catalog.demo import DEMO_BY_KEY, demo_photo
+from ..catalog.products import get_product
 from ..extensions import db
+from ..limits import ASPECT_RATIOS
+from ..models import Template, Workspace
+from ..providers.base import Caption, GenerationRequest
+from ..providers.local import StoredLooks, render_spec, with_logo
+from ..storage import current_storage
+from .brand import kit_for_provider
+from .choice import choose
+from .contract import PreviewRequest, TimedCaption
+from .errors import GenerationError, NotFound
+from .service import NO_IMAGES, script_for
 from .templates import all_templates
 
-PREVIEW_PRODUCT = "stride-sneaker"
+PREVIEW_PRODUCT = "orbit-headphones"
+# Bumped when the renderer's look changes, so that previews made before are made again.
+INSTANT_VERSION = 1
+
+
+def preview_keys(template_key: str, aspect_ratio: str) -> tuple[str, str]:
+    """Where a template's preview clip and its poster are stored for one aspect ratio."""
+    shape = aspect_ratio.replace(":", "x")
+    return f"previews/{template_key}-{shape}.mp4", f"previews/{template_key}-{shape}.jpg"
+
+
+def template_preview(template: Template, aspect_ratio: str, kind: str) -> str | None:
+    """The storage key of a template's preview ``kind`` ("preview" or "poster") in
+    ``aspect_ratio``, when one was rendered (16:9 is also in ``preview_video_path``)."""
+    files = (template.preview_files or {}).get(aspect_ratio) or {}
+    return files.get(kind)
 
 
 def render_template_previews(force: bool = False) -> Iterator[tuple[str, str]]:
-    """Renders the missing previews (all with ``force``); yields (template key, what happened)."""
-    key, title, _, price, colour, shape, _ = next(p for p in DEMO_PRODUCTS if p[0] == PREVIEW_PRODUCT)
+    """Renders the missing previews (all with ``force``), in every aspect ratio; yields
+    (template key and aspect ratio, what happened)."""
+    product = DEMO_BY_KEY[PREVIEW_PRODUCT]
+    storage = current_storage()
+    looks = StoredLooks(storage)
     with tempfile.TemporaryDirectory() as folder:
         images = []
-        for variant in range(3):
-            path = Path(folder) / f"{variant}.jpg"
-            path.write_bytes(demo_photo(colour, shape, variant, random.Random(f"{key}{variant}")))
+        for position in range(len(product.shots)):
+            path = Path(folder) / f"{position}.jpg"
+            path.write_bytes(demo_photo(product.key, position))
             images.append(path)
         for template in all_templates():
             if template.key not in render.RECIPES:
                 yield template.key, "skipped (not a local recipe)"
                 continue
-            exists = template.preview_video_path and media.absolute(template.preview_video_path).exists()
-            if exists and not force:
-                yield template.key, "exists"
-                continue
-            video, thumbnail = f"previews/{template.key}.mp4", f"previews/{template.key}.jpg"
-            media.absolute(video).parent.mkdir(parents=True, exist_ok=True)
-            render.render_preview(
-                template.key, images, media.absolute(video), media.absolute(thumbnail), title=title, price=f"${price}"
-            )
-            template.preview_video_path, template.preview_thumbnail_path = video, thumbnail
-            db.session.commit()
-            yield template.key, "rendered"
+            files = dict(template.preview_files or {})
+            for aspect in ASPECT_RATIOS:
+                label = f"{template.key} {aspect}"
+                done = files.get(aspect) or {}
+                if done and storage.exists(done["preview"]) and not force:
+                    yield label, "exists"
+                    continue
+                video, poster = preview_keys(template.key, aspect)
+                with storage.local_output(video) as video_file, storage.local_output(poster) as poster_file:
+                    render.render_preview(template.key, images, video_file, poster_file, title=product.title,
+                                          price=f"${product.price}", compare_at_price=f"${product.compare_at_price}",
+                                          aspect_ratio=aspect, looks=looks)
+                files[aspect] = {"preview": video, "poster": poster}
+                template.preview_files = files
+                if aspect == "16:9":
+                    template.preview_video_path, template.preview_thumbnail_path = video, poster
+                db.session.commit()
+                yield label, "rendered"
+
+
+def instant_preview(workspace: Workspace, request: PreviewRequest) -> str:
+    """A 3.5 s, 360p MP4 of the video ``request`` describes, made by the local renderer (about a
+    second on two cores; nothing else is spent: no quota, no provider). Returns its id, a hash of
+    everything it is made from, for ``instant_file``: the same inputs answer the clip made the
+    first time. Bad input raises GenerationError (NotFound for another workspace's product) and
+    makes nothing."""
+    choice = choose(request)  # the template, provider and model are ones a video may name here
+    if request.template not in render.RECIPES:
+        raise GenerationError("There is no preview of this template: choose one of the six templates.", "template")
+    product = get_product(workspace, request.product_id)
+    images = product.ready_images[:2]
+    if not images:
+        raise GenerationError(NO_IMAGES, "productId")
+    options = request.options
+    script = script_for(product, request, choice)  # refused here as the video would be
+    kit = kit_for_provider(workspace.id)
+    captions = tuple(Caption(c.start, c.end, c.text) if isinstance(c, TimedCaption) else Caption(None, None, c)
+                     for c in options.captions)
+    generation = GenerationRequest(
+        video_id=0, reference="preview", template=request.template, title=product.title, sku=product.sku,
+        description=product.description, price=product.price_label, image_files=tuple(i.file_path for i in images),
+        image_urls=(), custom_instructions=request.custom_instructions or "", aspect_ratio=options.aspect_ratio,
+        captions=captions, script=tuple(script), compare_at_price=product.compare_at_label,
+        product_url=product.url, brand=kit, workspace_id=workspace.id, product_id=product.id,
+    )
+    digest = _instant_digest(generation)
+    video, poster = (_instant_key(workspace, digest, kind) for kind in INSTANT_FILES)
+    storage = current_storage()
+    if storage.exists(video):
+        return digest
+    spec = render_spec(generation)
+    with ExitStack() as files:
+        local = tuple(files.enter_context(storage.local_copy(image)) for image in generation.image_files)
+        spec = replace(spec, images=local, brand=with_logo(spec.brand, kit.logo_key, storage, files))
+        poster_file = files.enter_context(storage.local_output(poster))
+        clip = files.enter_context(storage.local_output(video))
+        render.render_instant(spec, clip, poster_file, looks=StoredLooks(storage))
+    return digest
+
+
+INSTANT_FILES = {"video": "mp4", "poster": "jpg"}
+_DIGEST = re.compile(r"[0-9a-f]{40}")
+
+
+def instant_file(workspace: Workspace, digest: str, kind: str) -> media.MediaFile:
+    """A file (``INSTANT_FILES``) of one of the workspace's instant previews; NotFound for any
+    other id, or one whose clip is gone."""
+    if not _DIGEST.fullmatch(digest) or kind not in INSTANT_FILES:
+        raise NotFound("There is no such preview.", "id")
+    key = _instant_key(workspace, digest, kind)
+    if not current_storage().exists(key):
+        raise NotFound("There is no such preview; ask for it again.", "id")
+    return media.MediaFile(key, f"preview.{INSTANT_FILES[kind]}")
+
+
+def _instant_key(workspace: Workspace, digest: str, kind: str) -> str:
+    return f"previews/instant/{workspace.id}/{digest}.{INSTANT_FILES[kind]}"
+
+
+def _instant_digest(request: GenerationRequest) -> str:
+    """A hash of all that the preview of ``request`` is made from (image keys are never reused
+    for other bytes, so a new photo is a new key)."""
+    inputs = {
+        "version": INSTANT_VERSION,
+        "template": request.template, "title": request.title, "price": request.price,
+        "compare_at": request.compare_at_price, "url": request.product_url, "images": request.image_files,
+        "instructions": request.custom_instructions, "aspect": request.aspect_ratio, "script": request.script,
+        "captions": [(c.start, c.end, c.text) for c in request.captions], "description": request.description,
+        "brand": request.brand.__dict__ if request.brand else None,
+    }
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()[:40]

@@ -17,7 +17,7 @@ from ..extensions import db
 from ..models import UsagePeriod, Video, Workspace, utcnow
 
 ALMOST_FULL_AT = 75
-LIMIT_REACHED_AT = 90
+RED_ABOVE = 90
 
 
 def current_period() -> str:
@@ -43,16 +43,24 @@ class Usage:
 
     @property
     def level(self) -> str:
-        """blue < 75 %, yellow 75–90 %, red > 90 % (seeds/002 VideoUsageProgress)."""
-        if self.percentage > LIMIT_REACHED_AT or self.remaining == 0:
+        """The bar's colour (seeds/002 VideoUsageProgress): blue below 75 %, yellow 75–90 %,
+        red above 90 % — compared on the exact share, not the rounded percentage."""
+        if self.remaining == 0 or 100 * self.used > RED_ABOVE * self.limit:
             return "full"
-        if self.percentage >= ALMOST_FULL_AT:
+        if 100 * self.used >= ALMOST_FULL_AT * self.limit:
             return "almost"
         return "ok"
 
     @property
+    def state(self) -> str:
+        """The badge: the limit is reached only when nothing remains (92/100 is almost full)."""
+        if self.remaining == 0:
+            return "reached"
+        return "almost" if 100 * self.used >= ALMOST_FULL_AT * self.limit else "available"
+
+    @property
     def label(self) -> str:
-        return {"ok": "Available", "almost": "Almost full", "full": "Limit reached"}[self.level]
+        return {"available": "Available", "almost": "Almost full", "reached": "Limit reached"}[self.state]
 
     def as_dict(self) -> dict[str, int]:
         return {"used": self.used, "limit": self.limit, "remaining": self.remaining, "percentage": self.percentage}

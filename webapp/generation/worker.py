@@ -1,14 +1,15 @@
-"""Background work: dispatch queued videos, sync generating ones, reap what is stuck.
+"""The periodic jobs: dispatch queued videos, sync generating ones, reap what is stuck.
 
-Each tick claims videos with a lease in their row (owner + expiry) — FOR UPDATE SKIP LOCKED
-on PostgreSQL, a compare-and-set UPDATE on SQLite — so any number of processes can run the
-ticks against one database and each video is worked by one of them at a time. A process that
-dies loses nothing: its leases expire and another process takes the work over.
+Each tick claims videos with a lease (``webapp.leases``), so any number of processes can run
+the ticks against one database and each video is worked by one of them at a time; pending
+videos are claimed in the queue's fair order (``queue``). What a provider reports is applied by
+``reports``, the same code as for callbacks.
 
-Provider calls run in two bounded thread pools per process (submits, and polls). A sync tick claims due videos in
-batches, polls them in the pool, and writes the polls that changed nothing but progress back
-in one statement per batch; a finished job is applied (and its result mirrored) one by one.
-A circuit breaker per provider (``health``) stops calls to a provider that stopped answering.
+Provider calls run in two bounded thread pools per process (submits, and polls). A sync tick
+claims due videos in batches, polls them in the pool, and writes the polls that changed nothing
+but progress back in one statement per batch; a finished job is applied (and its result
+mirrored) one by one. A circuit breaker per provider (``health``) stops calls to a provider
+that stopped answering, without holding up the other providers' videos.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -27,12 +29,10 @@ from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import bindparam, case, delete, or_, select, update
-from sqlalchemy.orm import selectinload
 
-from .. import media
+from .. import leases
 from ..extensions import db
 from ..models import (
-    Product,
     ProductImage,
     Video,
     VideoStatus,
@@ -41,20 +41,19 @@ from ..models import (
     utcnow,
 )
 from ..providers.base import (
-    Caption,
     GenerationRequest,
     JobNotFound,
     Provider,
     ProviderError,
-    ProviderState,
     ProviderStatus,
     StagedFile,
 )
 from ..providers.http import OutcomeUnknown, Unreachable
-from ..providers.mirror import MirrorError, discard, mirror_result
 from ..providers.registry import REPORTER, get_provider
-from . import health
-from .lifecycle import record_event, record_progress, transition
+from . import health, queue
+from .lifecycle import record_event, transition
+from .reports import apply_pushed, apply_status
+from .requests import build_request, load_for_request
 from .service import cancel_at_provider
 
 log = logging.getLogger(__name__)
@@ -73,85 +72,6 @@ MAX_SUBMIT_DELAY_S = 60.0
 
 def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-def claim(
-    status: VideoStatus,
-    provider: str,
-    limit: int,
-    owner: str,
-    *,
-    include_own: bool = False,
-    slack_s: float = 0.0,
-    columns: tuple = (Video.id,),
-) -> list[Any]:
-    """Leases up to ``limit`` due videos in ``status`` for ``owner``; returns their ``columns``.
-
-    Pending videos are taken oldest first, generating ones most overdue first."""
-    if limit <= 0:
-        return []
-    now = utcnow()
-    free = or_(Video.lease_expires_at.is_(None), Video.lease_expires_at < now)
-    if include_own:
-        free = or_(free, Video.lease_owner == owner)
-    due = or_(Video.next_poll_at.is_(None), Video.next_poll_at <= now + timedelta(seconds=slack_s))
-    conditions = (Video.status == status.value, Video.provider == provider, free, due)
-    order = (Video.next_poll_at, Video.id) if status is VideoStatus.GENERATING else (Video.created_at, Video.id)
-    candidates = select(Video.id).where(*conditions).order_by(*order).limit(limit)
-    if db.session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    # A CTE is evaluated once; PostgreSQL may re-run an IN (subquery) per row and claim more
-    # than ``limit``.
-    claimable = candidates.cte("claimable")
-    claimed = db.session.execute(
-        update(Video)
-        .where(Video.id == claimable.c.id, *conditions)
-        # a lease is not a change anyone sees: keep updated_at, which the live pages watch
-        .values(
-            lease_owner=owner,
-            lease_expires_at=now + timedelta(seconds=current_app.config["LEASE_S"]),
-            updated_at=Video.updated_at,
-        )
-        .returning(*columns)
-        .execution_options(synchronize_session=False)
-    ).all()
-    db.session.commit()
-    return list(claimed)
-
-
-def build_request(video: Video) -> GenerationRequest:
-    product: Product = video.product
-    images = product.ready_images
-    options = video.options or {}
-    base_url = current_app.config["PUBLIC_BASE_URL"]
-    return GenerationRequest(
-        video_id=video.id,
-        reference=f"reelboard-{video.id}-{video.attempts}",
-        template=video.template_key,
-        title=product.title,
-        sku=product.sku,
-        description=product.description,
-        price=product.price_label,
-        image_files=tuple(media.absolute(image.file_path) for image in images),
-        image_urls=tuple(image.source_url or media.signed_url(image.file_path, base_url) for image in images),
-        custom_instructions=video.custom_instructions,
-        aspect_ratio=options.get("aspect_ratio", "16:9"),
-        duration=options.get("duration", 8),
-        captions=tuple(Caption(c["start"], c["end"], c["text"]) for c in options.get("captions", [])),
-        music=options.get("music", False),
-        callback_url=f"{base_url}/webhooks/{video.provider}",
-        workspace_id=video.workspace_id,
-        user_id=video.user_id,
-        product_id=product.id,
-    )
-
-
-def _load(video_id: int) -> Video | None:
-    return db.session.scalar(
-        select(Video)
-        .options(selectinload(Video.product).selectinload(Product.images))
-        .where(Video.id == video_id)
-    )
 
 
 def _slack(provider: Provider) -> float:
@@ -209,6 +129,36 @@ class _CallTally:
             health.record_success(provider)
 
 
+def claim(
+    status: VideoStatus,
+    provider: str,
+    limit: int,
+    owner: str,
+    *,
+    include_own: bool = False,
+    slack_s: float = 0.0,
+    columns: tuple = (Video.id,),
+) -> list[Any]:
+    """Leases up to ``limit`` due videos in ``status`` at ``provider`` for ``owner``; returns
+    their ``columns``. Pending videos are taken in the queue's fair order (``queue``),
+    generating ones most overdue first."""
+    now = utcnow()
+    available = leases.free(Video, now)
+    if include_own:
+        available = or_(available, Video.lease_owner == owner)
+    due = or_(Video.next_poll_at.is_(None), Video.next_poll_at <= now + timedelta(seconds=slack_s))
+    conditions = (Video.status == status.value, Video.provider == provider, available, due)
+    pending = status is VideoStatus.PENDING
+    if pending:
+        conditions += (Video.on_hold.is_(False),)
+    return leases.claim(
+        Video, owner=owner, lease_for=timedelta(seconds=current_app.config["LEASE_S"]), limit=limit,
+        conditions=conditions, order_by=(Video.next_poll_at, Video.id),
+        candidates=queue.fair_candidates(conditions, limit, provider) if pending else None,
+        returning=columns, keep_updated_at=True,
+    )
+
+
 class Worker:
     """The ticks of one process. ``owner`` marks the leases it holds."""
 
@@ -220,6 +170,12 @@ class Worker:
         # submits have their own, smaller pool: polls never queue behind a tick's batch of submits
         self._submit_pool = ThreadPoolExecutor(max_workers=max(1, threads // 2), thread_name_prefix="submit")
         app.extensions[REPORTER] = self.report
+        # Dispatch on demand (``request_dispatch``): jobs.py sets ``start_dispatch`` to run the
+        # dispatch job at once; a request while a dispatch runs makes it go round again.
+        self.start_dispatch: Callable[[], None] | None = None
+        self._dispatch_state = threading.Lock()
+        self._dispatching = False
+        self._dispatch_again = False
 
     def _in_app(self, function, *args):
         """Runs ``function`` in a pool thread with its own app context and session."""
@@ -244,8 +200,34 @@ class Worker:
 
     # ------------------------------------------------------------ dispatch --
 
+    def request_dispatch(self) -> None:
+        """Dispatch now, not at the next tick: videos were queued (``queue.wake_workers``) or a
+        render here finished and freed its slot."""
+        with self._dispatch_state:
+            self._dispatch_again = True
+            running = self._dispatching
+        if not running and self.start_dispatch is not None:
+            self.start_dispatch()
+
     def dispatch(self) -> int:
-        """Hands pending videos to their provider, as many as each has room for, in the pool."""
+        """Hands pending videos to their provider, as many as each has room for, and goes round
+        again while dispatch was requested meanwhile."""
+        with self._dispatch_state:
+            self._dispatching = True
+        started = 0
+        try:
+            while True:
+                with self._dispatch_state:
+                    self._dispatch_again = False
+                started += self._dispatch_round()
+                with self._dispatch_state:
+                    if not self._dispatch_again:
+                        return started
+        finally:
+            with self._dispatch_state:
+                self._dispatching = False
+
+    def _dispatch_round(self) -> int:
         started = 0
         for provider in self._providers_with(VideoStatus.PENDING):
             budget = health.call_budget(provider.name)
@@ -261,7 +243,7 @@ class Worker:
         if tally.tripped:  # the provider stopped answering during this tick: wait for the breaker
             self._release(video_id, VideoStatus.PENDING, float(current_app.config["CIRCUIT_COOL_OFF_S"]))
             return 0
-        video = _load(video_id)
+        video = load_for_request(video_id)
         if video is None or video.status != VideoStatus.PENDING.value or video.lease_owner != self.owner:
             db.session.rollback()
             return 0
@@ -305,19 +287,19 @@ class Worker:
             return 0
         tally.answer()
         interval = provider.poll_interval[0]
-        local = provider.name == "local"
+        in_process = provider.capabilities.in_process
         moved = transition(
             video,
             VideoStatus.GENERATING,
-            f"Started by {provider.name}" + (f" (job {external_id})" if not local else ""),
+            f"Started by {provider.label}" + (f" (job {external_id})" if not in_process else ""),
             external_job_id=external_id,
             progress=0,
             progress_message="Starting",
             poll_interval_s=interval,
             next_poll_at=utcnow() + timedelta(seconds=interval),
-            # a local render stays leased to this process, which renews the lease while it runs
-            lease_owner=self.owner if local else None,
-            lease_expires_at=utcnow() + timedelta(seconds=current_app.config["LEASE_S"]) if local else None,
+            # a job running here stays leased to this process, which renews the lease while it runs
+            lease_owner=self.owner if in_process else None,
+            lease_expires_at=utcnow() + timedelta(seconds=current_app.config["LEASE_S"]) if in_process else None,
         )
         if not moved:
             self._submitted_meanwhile(video_id, provider, external_id)
@@ -337,14 +319,8 @@ class Worker:
 
     def _release(self, video_id: int, status: VideoStatus, delay: float) -> None:
         """Hands a claimed video back untouched, to be taken again after ``delay`` seconds."""
-        db.session.execute(
-            update(Video)
-            .where(Video.id == video_id, Video.lease_owner == self.owner, Video.status == status.value)
-            .values(lease_owner=None, lease_expires_at=None, next_poll_at=utcnow() + timedelta(seconds=delay),
-                    updated_at=Video.updated_at)
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
+        leases.release(Video, video_id, self.owner, Video.status == status.value,
+                       next_poll_at=utcnow() + timedelta(seconds=delay), updated_at=Video.updated_at)
 
     @staticmethod
     def _stage_inputs(
@@ -352,10 +328,9 @@ class Worker:
     ) -> tuple[str, ...] | None:
         """Copies the product images to the provider's storage where it needs that (Kie.ai),
         reusing the copies recorded on the images while they last; records and returns them."""
-        stage = getattr(provider, "stage_images", None)
-        if stage is None:
+        if not provider.capabilities.staged_images:
             return None
-        staged = stage(request.image_files, known)
+        staged = provider.stage_images(request.image_files, known)
         changed = [
             {"b_id": image_id, "b_url": copy.url, "b_expires": copy.expires_at}
             for image_id, copy, before in zip(image_ids, staged, known, strict=True)
@@ -430,8 +405,8 @@ class Worker:
         deadline = time.monotonic() + SYNC_TICK_BUDGET_S
         polled = 0
         for provider in self._providers_with(VideoStatus.GENERATING):
-            if provider.name == "local":
-                self._stop_abandoned_renders(provider)
+            if provider.capabilities.in_process:
+                self._stop_abandoned_jobs(provider)
             polled += self._sync_provider(provider, deadline)
         return polled
 
@@ -515,17 +490,17 @@ class Worker:
         video = self._owned_generating(video_id)
         if video is None:
             return
-        if provider.name == "local":
-            self._restart_render(video, provider)
+        if provider.capabilities.in_process:
+            self._restart_job(video, provider)
         else:
-            transition(video, VideoStatus.FAILED, f"{provider.name} no longer knows this job: {error}")
+            transition(video, VideoStatus.FAILED, f"{provider.label} no longer knows this job: {error}")
 
     def _write_back(self, provider: Provider, polls: list[_Reschedule], polled_at: datetime) -> None:
         """One UPDATE (executemany) for the polls without news, one for those with progress."""
         if not polls:
             return
         now = utcnow()
-        local = provider.name == "local"
+        in_process = provider.capabilities.in_process
         table = Video.__table__
         quiet, moved = [], []
         for poll in polls:
@@ -542,9 +517,9 @@ class Worker:
         schedule = {
             "poll_interval_s": bindparam("b_interval"),
             "next_poll_at": bindparam("b_next"),
-            # a local render stays leased to the process that renders it
-            "lease_owner": self.owner if local else None,
-            "lease_expires_at": now + timedelta(seconds=current_app.config["LEASE_S"]) if local else None,
+            # a job running here stays leased to this process
+            "lease_owner": self.owner if in_process else None,
+            "lease_expires_at": now + timedelta(seconds=current_app.config["LEASE_S"]) if in_process else None,
         }
         if quiet:
             db.session.execute(update(table).where(*mine).values(**schedule, updated_at=table.c.updated_at), quiet)
@@ -563,8 +538,8 @@ class Worker:
             )
         db.session.commit()
 
-    def _restart_render(self, video: Video, provider: Provider) -> None:
-        """The process rendering this video stopped: render it again here, within the attempts."""
+    def _restart_job(self, video: Video, provider: Provider) -> None:
+        """The process running this video's job stopped: run it again here, within the attempts."""
         if video.attempts >= current_app.config["MAX_ATTEMPTS"]:
             transition(video, VideoStatus.FAILED, f"The render was interrupted {video.attempts} times; giving up.")
             return
@@ -583,8 +558,8 @@ class Worker:
         record_event(video.id, "provider", "The worker rendering this video stopped; the render restarted.")
         self._write_back(provider, [_Reschedule(video.id, video.poll_interval_s, progressed=True)], utcnow())
 
-    def _stop_abandoned_renders(self, provider: Provider) -> None:
-        """Kills local renders whose video was canceled or deleted, maybe by another process."""
+    def _stop_abandoned_jobs(self, provider: Provider) -> None:
+        """Stops jobs running here whose video was canceled or deleted, maybe by another process."""
         active = provider.active_jobs()
         if not active:
             return
@@ -600,14 +575,15 @@ class Worker:
             provider.cancel(external_id)
 
     def report(self, external_id: str, status: ProviderStatus) -> None:
-        """A provider's pushed report (the local renderer's progress); applied like a poll."""
+        """A report pushed by a job running in this process; applied like a poll. A finished job
+        freed its slot: the next queued video is dispatched at once."""
         with self.app.app_context():
             try:
-                video = db.session.scalar(select(Video).where(Video.external_job_id == external_id))
-                if video is not None:
-                    apply_status(video, status, get_provider(video.provider))
+                apply_pushed(external_id, status)
             finally:
                 db.session.remove()
+        if status.state.finished:
+            self.request_dispatch()
 
     # ---------------------------------------------------------------- reap --
 
@@ -628,12 +604,7 @@ class Worker:
             timed_out = transition(video, VideoStatus.FAILED, f"Timed out: not finished after {_duration(timeout)}.")
             if timed_out and external_id:
                 cancel_at_provider(provider_name, external_id)
-        db.session.execute(
-            update(Video)
-            .where(Video.lease_expires_at < now)
-            .values(lease_owner=None, lease_expires_at=None, updated_at=Video.updated_at)
-            .execution_options(synchronize_session=False)
-        )
+        leases.clear_expired(Video, updated_at=Video.updated_at)
         db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.received_at < now - WEBHOOK_DELIVERIES_KEPT))
         db.session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.beat_at < now - timedelta(days=1)))
         db.session.commit()
@@ -649,77 +620,7 @@ class Worker:
 
     def release_leases(self) -> None:
         """On a clean shutdown: hand this process's videos back at once instead of at expiry."""
-        db.session.execute(
-            update(Video)
-            .where(Video.lease_owner == self.owner)
-            .values(lease_owner=None, lease_expires_at=None, next_poll_at=utcnow(), updated_at=Video.updated_at)
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
-
-
-def apply_status(video: Video, status: ProviderStatus, provider: Provider) -> bool:
-    """Applies a provider's report (a poll or a webhook) to a generating video; returns True
-    when it progressed.
-
-    Reports about a video that is no longer generating are ignored — completed stays
-    completed — and progress never goes back, so late or reordered reports cannot undo news.
-    """
-    if video.status != VideoStatus.GENERATING.value:
-        return False
-    match status.state:
-        case ProviderState.QUEUED | ProviderState.RUNNING:
-            progress = video.progress if status.progress is None else max(video.progress, status.progress)
-            message = status.message or video.progress_message
-            if (progress, message) == (video.progress, video.progress_message):
-                return False
-            return record_progress(video.id, progress, message)
-        case ProviderState.SUCCEEDED:
-            return _complete(video, status, provider)
-        case ProviderState.FAILED:
-            reason = status.error or f"{provider.name} reported a failure without a reason."
-            return transition(video, VideoStatus.FAILED, reason)
-        case ProviderState.CANCELED:
-            return transition(video, VideoStatus.CANCELED, f"Canceled at {provider.name}.")
-    return False
-
-
-def _complete(video: Video, status: ProviderStatus, provider: Provider) -> bool:
-    result = status.result
-    if result is None or not (result.video_file or result.video_url):
-        return transition(video, VideoStatus.FAILED, f"{provider.name} finished without a video.")
-    config = current_app.config
-    mirrored = result.video_file is None
-    if mirrored:
-        workspace_id, video_id = video.workspace_id, video.id
-        db.session.commit()  # no transaction while downloading: on SQLite it holds the write lock
-        try:
-            result = mirror_result(result, config, workspace_id, video_id)
-        except MirrorError as error:
-            if error.retryable:  # the provider's link lasts a while: the next report tries again
-                record_progress(video.id, video.progress, f"Copying the finished video failed; retrying: {error}")
-                return False
-            return transition(video, VideoStatus.FAILED, f"Could not copy the finished video: {error}")
-    started = video.started_at or video.created_at
-    moved = transition(
-        video,
-        VideoStatus.COMPLETED,
-        status.message or "Completed",
-        progress=100,
-        progress_message="Done",
-        video_path=result.video_file,
-        thumbnail_path=result.thumbnail_file,
-        remote_video_url=status.result.video_url,
-        remote_thumbnail_url=status.result.thumbnail_url,
-        duration_s=result.duration,
-        width=result.width,
-        height=result.height,
-        size_bytes=result.size_bytes,
-        generation_time_ms=int((utcnow() - started).total_seconds() * 1000),
-    )
-    if mirrored and not moved:  # another report completed it first: its copy is the one kept
-        discard(result, config)
-    return moved
+        leases.release_all(Video, self.owner, next_poll_at=utcnow(), updated_at=Video.updated_at)
 
 
 def _duration(seconds: int) -> str:

@@ -30,14 +30,16 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
+from .. import standard_webhooks
+from ..video_templates import GENERIC_PROMPT, SEED_BY_KEY, SEED_TEMPLATES
 from .base import (
+    BadSignature,
+    BaseProvider,
     GenerationRequest,
     ProviderError,
     ProviderNotConfigured,
     TemplateInfo,
-    WebhookReport,
 )
-from .local import TEMPLATE_CATALOG
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +126,8 @@ def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():
+        return float(min(int(value[:12]), 86_400))
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -226,31 +228,19 @@ def poll_interval(name: str, value: Any, default: tuple[float, float]) -> tuple[
     return first, max(first, longest)
 
 
-# The six seed templates as a prompt, for providers that make a video from a text prompt.
-TEMPLATE_PROMPTS = {
-    "product_showcase": "A clean product showcase: slow, smooth camera moves around the product on a neutral studio background.",
-    "human_usage": "A person using the product naturally in everyday life, showing how it is used.",
-    "store_display": "The product on display on a shelf in a bright, modern store.",
-    "lifestyle": "A warm lifestyle scene with the product in a stylish, lived-in home.",
-    "technical_demo": "A technical demonstration with close-ups of the product's features and details.",
-    "unboxing": "An unboxing: the product is revealed as it comes out of its box.",
-}
+class RemoteProvider(BaseProvider):
+    """The parts every remote provider shares; each subclass speaks its provider's contract.
+    Callbacks, where a provider sends them, are signed per Standard Webhooks with WEBHOOK_SECRET
+    (a provider that signs its own way overrides ``verify_webhook``)."""
 
-
-class RemoteProvider:
-    """The parts every remote provider shares; each subclass speaks its provider's contract."""
-
-    name = ""
-    label = ""  # how messages name the provider
     default_poll_interval = (5.0, 30.0)
-    webhooks = False  # whether it reports back to /webhooks/<name>
-    has_template_catalog = False  # True when templates() asks the provider, not the seed list
 
     def __init__(self, config: Mapping[str, Any], headers: Mapping[str, str] | None = None) -> None:
         setting = f"{self.name.upper()}_POLL_S"
         self.poll_interval = poll_interval(setting, config.get(setting), self.default_poll_interval)
         self.submit_batch = max(1, int(config["PROVIDER_SUBMIT_BATCH"]))
         self.public_base_url = config["PUBLIC_BASE_URL"].rstrip("/")
+        self.webhook_secret = config.get("WEBHOOK_SECRET", "")
         self.http = ProviderHttp(self.label, HttpSettings.from_config(config), headers)
 
     def capacity(self) -> int:
@@ -258,10 +248,21 @@ class RemoteProvider:
         return self.submit_batch
 
     def templates(self) -> list[TemplateInfo]:
-        return [TemplateInfo(key, name, description) for key, name, description in TEMPLATE_CATALOG]
+        return [TemplateInfo(t.key, t.name, t.description) for t in SEED_TEMPLATES]
 
-    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookReport:
-        raise ProviderError(f"{self.label} does not send callbacks; its videos are polled.")
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes, now: float) -> str:
+        if not self.capabilities.callbacks:
+            return super().verify_webhook(headers, body, now)
+        if not self.webhook_secret:
+            raise ProviderNotConfigured("Callbacks are not accepted: WEBHOOK_SECRET is not set.")
+        try:
+            keys = standard_webhooks.parse_secrets(self.webhook_secret)
+        except standard_webhooks.SignatureError as error:
+            raise ProviderNotConfigured(str(error)) from error
+        try:
+            return standard_webhooks.verify(keys, headers, body, now)
+        except standard_webhooks.SignatureError as error:
+            raise BadSignature(str(error)) from error
 
     def refused(self, answer: Answer) -> ProviderError:
         """The error for an answer that is neither success nor 429/5xx (those raise in ``call``).
@@ -278,14 +279,16 @@ class RemoteProvider:
     def prompt(request: GenerationRequest) -> str:
         """The video described in words, from the template, the product and the instructions."""
         parts = [
-            TEMPLATE_PROMPTS.get(request.template, "A marketing video for an online store's product."),
+            SEED_BY_KEY[request.template].prompt if request.template in SEED_BY_KEY else GENERIC_PROMPT,
             f"Product: {request.title}.",
         ]
         if request.description:
             parts.append(request.description[:400].strip())
         if request.price:
             parts.append(f"Price: {request.price}.")
-        if request.custom_instructions:
+        if request.script:  # the merchant's words (or the script written from them), said in order
+            parts.append("The video says: " + " ".join(request.script))
+        elif request.custom_instructions:
             parts.append(request.custom_instructions)
         return " ".join(parts)
 

@@ -3,31 +3,40 @@
 Renders run in a bounded pool of render slots in the process that claimed the video. The job
 table is this process's own: when the process dies its jobs are gone, ``status`` answers
 JobNotFound, and the generation core restarts the render elsewhere.
+
+ffmpeg reads and writes local files; the media lives in ``webapp.storage``. The product images
+are local copies while the render runs (the files themselves on the filesystem), and the video,
+poster and captions are written where the storage takes them when the render succeeds (in
+place on the filesystem; uploaded from a scratch directory, then removed, on S3).
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .. import render
+from ..storage import NotStored, Storage, StorageError, storage_for
+from ..video_templates import SEED_TEMPLATES
 from .base import (
+    BaseProvider,
+    Capabilities,
     GenerationRequest,
     JobNotFound,
-    ProviderError,
     ProviderResult,
     ProviderState,
     ProviderStatus,
     Reporter,
     TemplateInfo,
-    WebhookReport,
 )
 
 log = logging.getLogger(__name__)
@@ -35,21 +44,78 @@ log = logging.getLogger(__name__)
 FINISHED_JOBS_KEPT_S = 600
 PROGRESS_REPORT_EVERY_S = 0.5  # at most two progress writes a second per render
 
-# key, name, description — the six templates of seeds/002, in the order the picker shows them.
-TEMPLATE_CATALOG = [
-    ("product_showcase", "Product showcase",
-     "A slow zoom over each photo with soft crossfades, and the title and price in a lower third."),
-    ("human_usage", "Human usage",
-     "Big, bold captions from your instructions tell how people use the product."),
-    ("store_display", "Store display",
-     "A mosaic of every photo, revealed tile by tile, then the hero shot, like a shop window."),
-    ("lifestyle", "Lifestyle",
-     "Gentle pans in a warm grade, with a tagline from the description."),
-    ("technical_demo", "Technical demo",
-     "Spec call-outs taken from the description appear one by one beside the photos."),
-    ("unboxing", "Unboxing",
-     "Wipe and slide reveals, as if the product comes out of its box."),
-]
+
+
+def render_spec(request: GenerationRequest) -> render.RenderSpec:
+    """What the renderer is asked for (its images and logo are local copies, added when the
+    render starts): the request's words, options and brand kit, and the end card's link — the
+    product's page, else the brand's call to action."""
+    kit = request.brand
+    brand = render.DEFAULT_BRAND
+    if kit is not None:
+        try:
+            brand = render.Brand(primary=kit.primary, accent=kit.accent, font=kit.font, cta_text=kit.cta_text,
+                                 cta_url=kit.cta_url, watermark=kit.watermark)
+        except ValueError:  # checked when it was saved: a kit that no longer passes is not the video's fault
+            log.warning("video %s: the brand kit is not usable, rendering with the default one", request.video_id,
+                        exc_info=True)
+    return render.RenderSpec(
+        recipe=request.template,
+        images=(),  # local copies of request.image_files, made when the render starts
+        title=request.title,
+        price=request.price,
+        compare_at_price=request.compare_at_price,
+        description=request.description,
+        custom_instructions=request.custom_instructions,
+        aspect_ratio=request.aspect_ratio,
+        duration=float(request.duration) if request.duration else None,  # none: the voice's length
+        captions=request.captions,  # untimed ones are spread over the video before its end card
+        music=request.music,
+        script=tuple(request.script),
+        voiceover=request.voiceover,
+        brand=brand,
+        link=request.product_url or (kit.cta_url if kit else None),
+    )
+
+
+def with_logo(brand: render.Brand, logo_file: str | None, storage: Storage, files: ExitStack) -> render.Brand:
+    """The brand with a local copy of its logo for the render; without it when the logo is gone
+    from storage (the video is still made, with the brand's name and colours)."""
+    if not logo_file:
+        return brand
+    try:
+        return replace(brand, logo=files.enter_context(storage.local_copy(logo_file)))
+    except NotStored:
+        log.warning("the brand's logo %s is not in storage: rendering without it", logo_file)
+        return brand
+
+
+class StoredLooks:
+    """The renderer's looks at product photos (analysis, cut-outs), kept in the media storage
+    under ``looks/`` by the image's bytes: a product's next video, preview or aspect ratio
+    reuses them. Failing to keep one costs only the time to cut it out again."""
+
+    FOLDER = "looks"
+
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    def load(self, name: str, dest: Path) -> bool:
+        try:
+            with self.storage.open(f"{self.FOLDER}/{name}") as source, open(dest, "wb") as out:
+                shutil.copyfileobj(source, out)
+        except NotStored:
+            return False
+        except StorageError:
+            log.warning("could not read the cached look %s", name, exc_info=True)
+            return False
+        return True
+
+    def save(self, name: str, src: Path) -> None:
+        try:
+            self.storage.put_file(f"{self.FOLDER}/{name}", src)
+        except StorageError:
+            log.warning("could not keep the look %s", name, exc_info=True)
 
 
 @dataclass
@@ -60,12 +126,14 @@ class _RenderJob:
     finished_at: float | None = None
 
 
-class LocalProvider:
+class LocalProvider(BaseProvider):
     name = "local"
+    label = "Reelboard's renderer"
+    capabilities = Capabilities(cancel=True, in_process=True, voiceover=True)
     poll_interval = (1.0, 2.0)
 
     def __init__(self, config: Mapping[str, Any], reporter: Reporter | None = None) -> None:
-        self.media_dir = Path(config["MEDIA_DIR"])
+        self.storage = storage_for(config)
         self.slots = max(1, int(config["RENDER_SLOTS"]))
         self.ffmpeg_exe = config.get("FFMPEG_EXE")
         self.reporter = reporter
@@ -74,7 +142,7 @@ class LocalProvider:
         self._pool = ThreadPoolExecutor(max_workers=self.slots, thread_name_prefix="render")
 
     def templates(self) -> list[TemplateInfo]:
-        return [TemplateInfo(key, name, description) for key, name, description in TEMPLATE_CATALOG]
+        return [TemplateInfo(t.key, t.name, t.description) for t in SEED_TEMPLATES]
 
     def capacity(self) -> int:
         with self._lock:
@@ -82,27 +150,16 @@ class LocalProvider:
         return max(0, self.slots - busy)
 
     def submit(self, request: GenerationRequest) -> str:
-        spec = render.RenderSpec(
-            recipe=request.template,
-            images=tuple(request.image_files),
-            title=request.title,
-            price=request.price,
-            description=request.description,
-            custom_instructions=request.custom_instructions,
-            aspect_ratio=request.aspect_ratio,
-            duration=float(request.duration),
-            captions=tuple(render.Caption(c.start, c.end, c.text) for c in request.captions),
-            music=request.music,
-        )
+        spec = render_spec(request)
         token = uuid.uuid4().hex[:12]
         folder = f"videos/{request.workspace_id}"
-        (self.media_dir / folder).mkdir(parents=True, exist_ok=True)
         video_file, thumbnail_file = f"{folder}/{request.video_id}-{token}.mp4", f"{folder}/{request.video_id}-{token}.jpg"
         job = _RenderJob(external_id=f"local-{request.video_id}-{token}")
         with self._lock:
             self._forget_old_jobs()
             self._jobs[job.external_id] = job
-        self._pool.submit(self._run, job, spec, video_file, thumbnail_file)
+        logo = request.brand.logo_key if request.brand else None
+        self._pool.submit(self._run, job, spec, request.image_files, logo, video_file, thumbnail_file)
         return job.external_id
 
     def status(self, external_id: str) -> ProviderStatus:
@@ -128,13 +185,12 @@ class LocalProvider:
             self.cancel(external_id)
         self._pool.shutdown(wait=True)
 
-    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookReport:
-        raise ProviderError("The local renderer does not send webhooks.")
-
-    def find_submitted(self, request: GenerationRequest) -> str | None:
-        return None  # a lost local submit rendered nothing: submitting again is safe
-
-    def _run(self, job: _RenderJob, spec: render.RenderSpec, video_file: str, thumbnail_file: str) -> None:
+    def _run(
+        self, job: _RenderJob, spec: render.RenderSpec, image_files: Sequence[str], logo_file: str | None,
+        video_file: str, thumbnail_file: str,
+    ) -> None:
+        captions_file = video_file.removesuffix(".mp4") + ".vtt"
+        render.lower_thread_priority()  # render threads only ever render
         started = time.monotonic()
         last_report = 0.0
 
@@ -149,18 +205,32 @@ class LocalProvider:
         job.status = ProviderStatus(ProviderState.RUNNING, 0, "Preparing images")
         self._report(job)
         try:
-            result = render.render(
-                spec,
-                self.media_dir / video_file,
-                self.media_dir / thumbnail_file,
-                on_progress=on_progress,
-                cancel=job.cancel,
-                ffmpeg_exe=self.ffmpeg_exe,
-            )
+            with ExitStack() as files:
+                images = tuple(files.enter_context(self.storage.local_copy(key)) for key in image_files)
+                spec = replace(spec, images=images, brand=with_logo(spec.brand, logo_file, self.storage, files))
+                # stored in this order when the render succeeds (the block exits last to first)
+                captions = files.enter_context(self.storage.local_output(captions_file, optional=True))
+                thumbnail = files.enter_context(self.storage.local_output(thumbnail_file))
+                video = files.enter_context(self.storage.local_output(video_file))
+                result = render.render(
+                    spec,
+                    video,
+                    thumbnail,
+                    captions_path=captions,
+                    on_progress=on_progress,
+                    cancel=job.cancel,
+                    ffmpeg_exe=self.ffmpeg_exe,
+                    looks=StoredLooks(self.storage),
+                )
         except render.RenderCanceled:
             job.status = ProviderStatus(ProviderState.CANCELED, message="Render canceled")
         except (render.RenderError, ValueError) as error:
             job.status = ProviderStatus(ProviderState.FAILED, error=str(error))
+        except NotStored as error:
+            job.status = ProviderStatus(ProviderState.FAILED, error=f"A product image is missing. {error}")
+        except StorageError as error:
+            self._discard(video_file, thumbnail_file, captions_file)
+            job.status = ProviderStatus(ProviderState.FAILED, error=f"The render could not be stored: {error}")
         except Exception as error:  # a bug must fail the video with a reason, not hang it
             log.exception("render %s crashed", job.external_id)
             job.status = ProviderStatus(ProviderState.FAILED, error=f"The renderer crashed: {error}")
@@ -176,10 +246,18 @@ class LocalProvider:
                     width=result.width,
                     height=result.height,
                     size_bytes=result.size_bytes,
+                    captions_file=captions_file if result.captions_path else None,
                 ),
             )
         job.finished_at = time.monotonic()
         self._report(job)
+
+    def _discard(self, *keys: str) -> None:
+        """Removes what a render whose storing failed halfway did store."""
+        try:
+            self.storage.delete(*keys)
+        except StorageError:
+            log.warning("could not remove the files of a failed render: %s", keys, exc_info=True)
 
     def _report(self, job: _RenderJob) -> None:
         if self.reporter is None:

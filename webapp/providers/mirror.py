@@ -1,36 +1,37 @@
-"""Copies a remote provider's finished video and thumbnail into MEDIA_DIR, because provider
-links expire. Downloads go through ``webapp.fetch`` (http(s) only, private addresses refused
-unless ALLOW_PRIVATE_MEDIA_HOSTS, redirects checked hop by hop, size limit, content type), and
-the bytes must really be an MP4/MOV or WebM. Duration and size are recorded, and width and
-height read from the MP4's track header. A thumbnail the provider does not send is cut from
-the video with ffmpeg, best effort.
+"""Copies a remote provider's finished video and thumbnail into our storage (``webapp.storage``),
+because provider links expire. Downloads go through ``webapp.fetch`` (http(s) only, private
+addresses refused unless ALLOW_PRIVATE_MEDIA_HOSTS, redirects checked hop by hop, size limit,
+content type) and stream into the storage chunk by chunk (a multipart upload on S3), the size
+limit holding while they arrive: a worker's memory does not grow with the video. The first
+bytes must really be an MP4/MOV or WebM; duration and size are recorded, and width and height
+read from the MP4's ``moov`` box, kept as the body passes wherever in the file it is. A
+thumbnail the provider does not send is cut from the stored video with ffmpeg, best effort.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import struct
 import subprocess
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import requests
-
-from ..fetch import FetchError, download
+from ..fetch import FetchError, open_stream
+from ..render import contained
+from ..storage import Storage, StorageError, storage_for
+from ..storage.transfer import StoredDownload, store_download
 from .base import ProviderResult
 
 log = logging.getLogger(__name__)
 
 VIDEO_TYPES = ("video/", "application/octet-stream", "binary/octet-stream")
 IMAGE_SUFFIXES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
+IMAGE_MAGIC = ((b"\xff\xd8\xff", ".jpg"), (b"\x89PNG\r\n\x1a\n", ".png"), (b"RIFF", ".webp"))
 THUMBNAIL_MAX_BYTES = 10 * 1024 * 1024
 WEBM_MAGIC = b"\x1a\x45\xdf\xa3"
-
-_session = requests.Session()  # one per process: downloads reuse connections to the same CDN
 
 
 class MirrorError(Exception):
@@ -99,81 +100,92 @@ def probe(data: bytes) -> VideoInfo:
     return VideoInfo(suffix, duration, width, height)
 
 
-def _write(media_dir: Path, relative: str, content: bytes) -> None:
-    path = media_dir / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(content)
-    os.replace(tmp, path)
-
-
-def _fetch(url: str, config: Mapping[str, Any], max_bytes: int, types: tuple[str, ...]):
+def _store(storage: Storage, url: str, key: str | Callable[[bytes], str], config: Mapping[str, Any], max_bytes: int,
+           types: tuple[str, ...]) -> StoredDownload:
+    """Streams ``url`` into storage under ``key`` (or the key it returns for the first bytes)."""
     try:
-        return download(
+        with open_stream(
             url,
             max_bytes=max_bytes,
             allowed_types=types,
             allow_private=bool(config["ALLOW_PRIVATE_MEDIA_HOSTS"]),
             timeout=(float(config["PROVIDER_CONNECT_TIMEOUT_S"]), float(config["PROVIDER_READ_TIMEOUT_S"])),
-            session=_session,
-        )
+        ) as stream:
+            return store_download(storage, stream, key)
     except FetchError as error:
         # a network failure may pass; a refused URL, a wrong type or size, or a 4xx will not
-        raise MirrorError(str(error), retryable=isinstance(error.__cause__, requests.RequestException)) from error
+        raise MirrorError(str(error), retryable=error.retryable) from error
+    except StorageError as error:  # our store did not take it: the provider's link still works
+        raise MirrorError(f"Storing the copy failed: {error}", retryable=True) from error
 
 
-def _thumbnail(result: ProviderResult, config: Mapping[str, Any], media_dir: Path, stem: str, video_file: str) -> str | None:
+@contextmanager
+def _ffmpeg_input(storage: Storage, key: str) -> Iterator[str]:
+    """Where ffmpeg reads a stored video from: a short-lived link on S3 (it fetches only the
+    ranges it needs, not the whole film), the file itself on the filesystem."""
+    url = storage.presigned_url(key, 600)
+    if url is not None:
+        yield url
+        return
+    with storage.local_copy(key) as path:
+        yield str(path)
+
+
+def _thumbnail(result: ProviderResult, config: Mapping[str, Any], storage: Storage, stem: str, video_file: str) -> str | None:
     if result.thumbnail_url:
         try:
-            image = _fetch(result.thumbnail_url, config, THUMBNAIL_MAX_BYTES, tuple(IMAGE_SUFFIXES))
+            image = _store(storage, result.thumbnail_url, lambda head: f"{stem}{_image_suffix(head)}", config,
+                           THUMBNAIL_MAX_BYTES, tuple(IMAGE_SUFFIXES))
         except MirrorError as error:
             log.warning("thumbnail %s not copied (%s); cutting one from the video", result.thumbnail_url, error)
         else:
-            relative = f"{stem}{IMAGE_SUFFIXES[image.content_type]}"
-            _write(media_dir, relative, image.content)
-            return relative
-    relative = f"{stem}.jpg"
+            return image.key
+    key = f"{stem}.jpg"
     ffmpeg = config.get("FFMPEG_EXE")
     if not ffmpeg:
         import imageio_ffmpeg
 
         ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
-    command = [ffmpeg, "-v", "error", "-i", str(media_dir / video_file), "-frames:v", "1", "-vf", "scale=640:-2", "-y",
-               str(media_dir / relative)]
     try:
-        subprocess.run(command, capture_output=True, timeout=30, check=True)
-    except (OSError, subprocess.SubprocessError) as error:
+        with _ffmpeg_input(storage, video_file) as source, storage.local_output(key) as output:
+            command = [ffmpeg, "-v", "error", "-i", source, "-frames:v", "1", "-vf", "scale=640:-2", "-y", str(output)]
+            subprocess.run(contained(command), capture_output=True, timeout=30, check=True)
+    except (OSError, subprocess.SubprocessError, StorageError) as error:
         log.warning("no thumbnail for %s: %s", video_file, error)
         return None
-    return relative if (media_dir / relative).exists() else None
+    return key
+
+
+def _image_suffix(head: bytes) -> str:
+    """The suffix of a thumbnail, from its first bytes (a server's content type can be wrong)."""
+    for magic, suffix in IMAGE_MAGIC:
+        if head.startswith(magic) and (suffix != ".webp" or head[8:12] == b"WEBP"):
+            return suffix
+    raise MirrorError("The provider's thumbnail is not a JPEG, PNG or WebP image.")
 
 
 def mirror_result(result: ProviderResult, config: Mapping[str, Any], workspace_id: int, video_id: int) -> ProviderResult:
-    """Downloads ``result.video_url`` (and its thumbnail) to videos/<workspace_id>/ and returns
-    the result with the local files; raises MirrorError."""
+    """Streams ``result.video_url`` (and its thumbnail) into storage under videos/<workspace_id>/
+    and returns the result with the stored keys; raises MirrorError (nothing stored)."""
     if not result.video_url:
         raise MirrorError("The provider sent no video URL.")
-    video = _fetch(result.video_url, config, int(config["MIRROR_MAX_BYTES"]), VIDEO_TYPES)
-    info = probe(video.content)
-    media_dir = Path(config["MEDIA_DIR"])
+    storage = storage_for(config)
     stem = f"videos/{workspace_id}/{video_id}-{uuid.uuid4().hex[:12]}"
-    video_file = f"{stem}{info.suffix}"
-    _write(media_dir, video_file, video.content)
+    video = _store(storage, result.video_url, lambda head: f"{stem}{probe(head).suffix}", config,
+                   int(config["MIRROR_MAX_BYTES"]), VIDEO_TYPES)
+    info = probe(video.movie_boxes or video.head)
     return ProviderResult(
-        video_file=video_file,
-        thumbnail_file=_thumbnail(result, config, media_dir, stem, video_file),
+        video_file=video.key,
+        thumbnail_file=_thumbnail(result, config, storage, stem, video.key),
         video_url=result.video_url,
         thumbnail_url=result.thumbnail_url,
         duration=info.duration or result.duration,
         width=info.width or result.width,
         height=info.height or result.height,
-        size_bytes=len(video.content),
+        size_bytes=video.size,
     )
 
 
 def discard(result: ProviderResult, config: Mapping[str, Any]) -> None:
     """Removes the files of a mirrored result that was not used (another report won the race)."""
-    media_dir = Path(config["MEDIA_DIR"])
-    for relative in (result.video_file, result.thumbnail_file):
-        if relative:
-            (media_dir / relative).unlink(missing_ok=True)
+    storage_for(config).delete(result.video_file, result.thumbnail_file)

@@ -24,7 +24,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+from ..numbers import parse_id
 from .base import (
+    Capabilities,
     GenerationRequest,
     JobNotFound,
     ProviderError,
@@ -76,18 +78,18 @@ def _template(item: Any) -> TemplateInfo | None:
 class RckProvider(RemoteProvider):
     name = "rck"
     label = "RCK Description Server"
+    capabilities = Capabilities(own_templates=True, callbacks=True)
     default_poll_interval = (15.0, 60.0)
-    webhooks = True
-    has_template_catalog = True
 
     def __init__(self, config: Mapping[str, Any], reporter: Reporter | None = None) -> None:
         self.base_url = config["RCK_BASE_URL"].rstrip("/")
         super().__init__(config)
+        self.configured = bool(self.base_url)
         self._templates: tuple[float, list[TemplateInfo]] | None = None
         self._templates_lock = threading.Lock()
 
     def _require_settings(self) -> None:
-        if not self.base_url:
+        if not self.configured:
             raise ProviderNotConfigured(NOT_CONFIGURED)
 
     def _call(self, method: str, path: str, *, idempotent: bool, **kwargs: Any):
@@ -131,6 +133,9 @@ class RckProvider(RemoteProvider):
             "template_name": request.template,
             "video_id": str(request.video_id),
             "callback_url": f"{self.public_base_url}/internal/videos/success",
+            # beyond the seed's fields: the merchant's words, so RCK says what they asked
+            "custom_instructions": request.custom_instructions,
+            "script": list(request.script),
         }
         answer = self._call("POST", "/api/v1/create-images-batch", idempotent=False, json=body)
         if not answer.ok or answer.field("success") is False:
@@ -170,9 +175,6 @@ class RckProvider(RemoteProvider):
         message = _text(job.get("message")) or ("Queued at RCK" if state is ProviderState.QUEUED else "Generating at RCK")
         return ProviderStatus(state, None if percent is None else max(0, min(99, percent)), message)
 
-    def cancel(self, external_id: str) -> None:
-        """The seed's RCK has no cancel call: the job runs on there; its callback is then ignored."""
-
     def find_submitted(self, request: GenerationRequest) -> str | None:
         """RCK's callback names our video, so a submit whose answer was lost is not repeated:
         the video waits for that callback (polling cannot help without the job id)."""
@@ -180,29 +182,25 @@ class RckProvider(RemoteProvider):
 
     # ---------------------------------------------------------- callbacks --
 
-    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookReport:
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes, outcome: str | None = None) -> WebhookReport:
         """/webhooks/rck takes either seed payload, or one with a job ``status`` (progress too);
-        without a status, a payload naming an ``error`` and no video_url is a failure."""
+        without a status, a payload naming an ``error`` and no video_url is a failure. On the
+        legacy /internal/videos/success|failure routes the path says the ``outcome``."""
         data = json_object(body, "RCK")
+        if outcome is not None:
+            return self._report(data, self._failed(data) if outcome == "failure" else self._done(data))
         status = self._job_status(data)
         if status is None:
             failed = "error" in data and not data.get("video_url")
             status = self._failed(data) if failed else self._done(data)
         return self._report(data, status)
 
-    def parse_callback(self, outcome: str, body: bytes) -> WebhookReport:
-        """The legacy /internal/videos/success|failure callbacks; the path says the outcome."""
-        data = json_object(body, "RCK")
-        return self._report(data, self._failed(data) if outcome == "failure" else self._done(data))
-
     @staticmethod
     def _report(data: dict[str, Any], status: ProviderStatus) -> WebhookReport:
-        video_id = data.get("videoId")
-        if isinstance(video_id, bool) or not (
-            isinstance(video_id, int) or (isinstance(video_id, str) and video_id.isdigit() and len(video_id) < 19)
-        ):
+        video_id = parse_id(data.get("videoId"))
+        if video_id is None:
             raise ProviderError("Invalid videoId format")
-        return WebhookReport(status=status, video_id=int(video_id))
+        return WebhookReport(status=status, video_id=video_id)
 
     @staticmethod
     def _done(data: dict[str, Any]) -> ProviderStatus:

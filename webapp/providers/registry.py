@@ -1,4 +1,9 @@
-"""Picks and builds providers. One instance per provider per process, built on first use."""
+"""Picks and builds providers. One instance per provider per process, built on first use.
+
+Every configured provider is offered at once: the local renderer always, a remote provider when
+its settings are filled in. ``VIDEO_PROVIDER`` names the installation's default, used for a
+video that names none.
+"""
 
 from __future__ import annotations
 
@@ -27,8 +32,11 @@ def get_provider(name: str | None = None) -> Provider:
     name = name or default_provider_name()
     built = current_app.extensions.setdefault(_EXTENSION, {})
     if name not in built:
-        # "package.module:Class" plugs in a provider of one's own (the benchmarks' stub is one)
-        target = PROVIDERS.get(name) or (name if ":" in name else None)
+        # "package.module:Class" plugs in a provider of one's own (the benchmarks' stub is one),
+        # only as the configured VIDEO_PROVIDER: a name from a request (a webhook's path, a
+        # video's provider) never picks a module to import
+        own = name == default_provider_name() and ":" in name
+        target = PROVIDERS.get(name) or (name if own else None)
         if target is None:
             raise ProviderError(f"Unknown video provider {name!r}. Choose one of: {', '.join(PROVIDERS)}.")
         module_name, _, class_name = target.partition(":")
@@ -37,8 +45,15 @@ def get_provider(name: str | None = None) -> Provider:
     return built[name]
 
 
+def offered_providers() -> list[Provider]:
+    """The providers a video may choose here: the default first, then every other provider
+    whose settings are filled in."""
+    default = default_provider_name()
+    names = [default, *(name for name in PROVIDERS if name != default)]
+    return [provider for provider in map(get_provider, names) if provider.configured]
+
+
 def shutdown_providers(app) -> None:
     """Ends the providers' background work in this process (the local renders)."""
     for provider in app.extensions.pop(_EXTENSION, {}).values():
-        if hasattr(provider, "shutdown"):
-            provider.shutdown()
+        provider.shutdown()

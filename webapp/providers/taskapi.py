@@ -15,7 +15,11 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+from ..limits import DEFAULT_DURATION
+from ..render.spec import spread
 from .base import (
+    Capabilities,
+    Caption,
     GenerationRequest,
     JobNotFound,
     ProviderError,
@@ -37,7 +41,8 @@ def _number(value: Any) -> float | None:
 
 class TaskApiProvider(RemoteProvider):
     name = "taskapi"
-    label = "The task API"
+    label = "Task API"
+    capabilities = Capabilities(voiceover=True)  # seeds/004's enable_voiceover
     default_poll_interval = (2.0, 15.0)
 
     def __init__(self, config: Mapping[str, Any], reporter: Reporter | None = None) -> None:
@@ -45,34 +50,40 @@ class TaskApiProvider(RemoteProvider):
         self.token = config["TASKAPI_TOKEN"]
         self.transition_type = config["TASKAPI_TRANSITION_TYPE"]
         super().__init__(config, headers={"Authorization": f"Token {self.token}"})
+        self.configured = bool(self.base_url and self.token)
 
     def _require_settings(self) -> None:
-        if not (self.base_url and self.token):
+        if not self.configured:
             raise ProviderNotConfigured("The task API is not configured: set TASKAPI_BASE_URL and TASKAPI_TOKEN.")
 
     def body(self, request: GenerationRequest) -> dict[str, Any]:
         """The seed's request body: first and last product image, prompt, options."""
         if not request.image_urls:
             raise ProviderError("The task API needs at least one product image.")
+        subtitles = self.subtitles(request)
         body: dict[str, Any] = {
             "front_image": request.image_urls[0],
             "tail_image": request.image_urls[-1],
             "prompt": self.prompt(request),
-            "duration": request.duration,
+            "duration": request.duration or DEFAULT_DURATION,
             "transition_type": self.transition_type,
-            "enable_subtitles": bool(request.captions),
+            "enable_subtitles": bool(subtitles),
             "enable_music": request.music,
-            "enable_voiceover": False,
+            "enable_voiceover": request.voiceover,
         }
-        if request.captions:
-            body.update(
-                subtitle_style="default",
-                subtitle_position="bottom",
-                subtitles=[{"startTime": c.start, "endTime": c.end, "text": c.text} for c in request.captions],
-            )
+        if subtitles:
+            body.update(subtitle_style="default", subtitle_position="bottom", subtitles=subtitles)
         if request.music:
             body["music_type"] = "ambient"
         return body
+
+    @staticmethod
+    def subtitles(request: GenerationRequest) -> list[dict]:
+        """The merchant's captions; else the script, a line at a time: the video says what the
+        merchant asked, whichever provider makes it."""
+        captions = request.captions or tuple(Caption(None, None, line) for line in request.script)
+        return [{"startTime": c.start, "endTime": c.end, "text": c.text}
+                for c in spread(captions, request.duration or DEFAULT_DURATION)]
 
     def submit(self, request: GenerationRequest) -> str:
         self._require_settings()
@@ -133,9 +144,6 @@ class TaskApiProvider(RemoteProvider):
         if state == "REVOKED":
             return ProviderStatus(ProviderState.CANCELED, message="Revoked at the task API")
         raise ProviderError(f"The task API answered an unknown state {state[:40]!r}.", retryable=True)
-
-    def cancel(self, external_id: str) -> None:
-        """The seed's task API has no cancel call: the task runs to its end there, unpolled."""
 
     def find_submitted(self, request: GenerationRequest) -> str | None:
         """The task API takes no idempotency key and cannot list tasks, so a submit whose answer

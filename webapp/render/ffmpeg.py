@@ -4,7 +4,9 @@ cancel by killing the process, and a probe that reads ``ffmpeg -i`` output (no f
 from __future__ import annotations
 
 import collections
+import os
 import re
+import shutil
 import subprocess
 import threading
 import time
@@ -13,6 +15,37 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .spec import RenderCanceled, RenderError
+
+# Renders run below the web's CPU priority, so requests keep their speed while renders take the
+# idle cycles; and a child never outlives the worker that started it (kill -9 included).
+RENDER_NICENESS = 10
+_SETPRIV = shutil.which("setpriv")  # util-linux: parent-death signal for the child
+_NICE = shutil.which("nice")
+
+
+def contained(args: Sequence[str], niceness: int | None = None) -> list[str]:
+    """``args`` wrapped to run at lower CPU priority and to be killed when this process dies.
+
+    ``setpriv --pdeathsig KILL`` and ``nice`` exec the command in place (same pid), so killing
+    the process we started kills the command. Without them (not Linux) the command runs as is."""
+    niceness = RENDER_NICENESS if niceness is None else niceness
+    prefix: list[str] = []
+    if _SETPRIV:
+        prefix += [_SETPRIV, "--pdeathsig", "KILL", "--"]
+    if _NICE and niceness:
+        prefix += [_NICE, "-n", str(niceness)]
+    return prefix + list(args)
+
+
+def lower_thread_priority(niceness: int | None = None) -> None:
+    """Lowers the CPU priority of the calling thread (Linux: a thread has its own nice value),
+    for Python work of a render (drawing overlays, speech synthesis) in a render thread."""
+    niceness = RENDER_NICENESS if niceness is None else niceness
+    try:
+        current = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), max(current, niceness))
+    except (AttributeError, OSError):  # not Linux, or not allowed: run at normal priority
+        pass
 
 
 def ffmpeg_binary(override: str | None = None) -> str:
@@ -86,7 +119,7 @@ def run(
     state: dict = {}
     try:
         proc = subprocess.Popen(
-            list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            contained(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
     except OSError as exc:
         raise RenderError(f"Could not start ffmpeg ({args[0]}): {exc.strerror or exc}") from exc

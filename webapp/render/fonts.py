@@ -73,15 +73,31 @@ def _default_has(ch: str) -> bool:
     return bytes(_default(40).getmask(ch)) != _notdef()
 
 
-def _system_paths() -> tuple[str, str] | None:
+def _installed_fonts() -> list[tuple[str, str]]:
+    """(regular, bold) of every installed candidate, the REELBOARD_FONT override first."""
+    found = []
     env_regular = os.environ.get("REELBOARD_FONT")
     if env_regular and Path(env_regular).is_file():
         env_bold = os.environ.get("REELBOARD_FONT_BOLD") or env_regular
-        return env_regular, env_bold if Path(env_bold).is_file() else env_regular
+        found.append((env_regular, env_bold if Path(env_bold).is_file() else env_regular))
     for regular, bold in _SYSTEM_FONTS:
         if Path(regular).is_file():
-            return regular, bold if Path(bold).is_file() else regular
-    return None
+            found.append((regular, bold if Path(bold).is_file() else regular))
+    return found
+
+
+def _system_paths() -> tuple[str, str] | None:
+    found = _installed_fonts()
+    return found[0] if found else None
+
+
+@lru_cache(maxsize=16384)
+def has_glyph(path: str, ch: str) -> bool:
+    """Whether the font file at ``path`` draws ``ch`` (rather than its empty "missing" box)."""
+    if ch.isspace():
+        return True
+    font = _truetype(path, 40)
+    return bytes(font.getmask(ch)) != bytes(font.getmask("\U0010FFFD"))
 
 
 def fold_text(text: str) -> str:
@@ -115,6 +131,23 @@ class FontSet:
         if paths:
             return cls(paths[0], paths[1], fold=False)
         return cls(None, None, fold=True)
+
+    @classmethod
+    def for_captions(cls, texts: list[str]) -> FontSet:
+        """A real bold face for big captions: the first installed font whose bold draws every
+        character of ``texts`` (Arabic and Hebrew included); else as ``for_texts``."""
+        needed = {ch for text in texts for ch in text}
+        for regular, bold in _installed_fonts():
+            if all(has_glyph(bold, ch) for ch in needed):
+                return cls(regular, bold, fold=False)
+        return cls.for_texts(texts)
+
+    def drawable(self, text: str, bold: bool = True) -> str:
+        """``text`` without the characters this set's face cannot draw (never an empty box)."""
+        path = self.bold_path if bold else self.regular_path
+        if path is None:
+            return fold_text(text)
+        return "".join(ch for ch in text if has_glyph(path, ch))
 
     @property
     def synthetic_bold(self) -> bool:

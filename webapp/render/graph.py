@@ -1,6 +1,8 @@
 """A small builder for one ffmpeg filter graph, and the building blocks the recipes share.
 
-Conventions: every video stream in the graph is yuv420p, BT.601 matrix (that of JPEG, so
+Conventions: every video stream in the graph is yuv420p (pinned with ``format`` after each
+overlay: otherwise ffmpeg may negotiate a whole branch to yuva420p and insert a conversion of
+every frame where it meets the rest), BT.601 matrix (that of JPEG, so
 photos need only a range change, no matrix conversion, which costs swscale ~5 MB a photo),
 limited range, square
 pixels, at the render's frame rate. Product images are single-frame inputs decoded once;
@@ -15,7 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .layout import Box
 from .overlays import Overlay
+from .shots import Layer
 
 TO_VIDEO = "out_color_matrix=bt601:out_range=tv"  # RGB(A) PNG -> the graph's YUV
 JPEG_TO_VIDEO = "in_range=pc:out_range=tv"  # full-range JPEG YCbCr -> limited range
@@ -90,9 +94,10 @@ class Graph:
         self.chains.append(f"{label}split={n}{''.join(outs)}")
         return outs
 
-    def input(self, path: Path) -> str:
-        self.inputs.append(["-i", str(path)])
-        return f"[{len(self.inputs) - 1}:v]"
+    def input(self, path: Path, options: Sequence[str] = (), kind: str = "v") -> str:
+        """A label for the ``kind`` stream (v or a) of a new input, opened with ``options``."""
+        self.inputs.append([*options, "-i", str(path)])
+        return f"[{len(self.inputs) - 1}:{kind}]"
 
     def register_image(self, index: int, path: Path) -> None:
         self.inputs.append(["-i", str(path)])
@@ -193,16 +198,18 @@ class Graph:
             f"crop={bw}:{bh}", "format=yuv420p", "setsar=1", *grade,
         ])
 
-    def motion(self, still: Still, frames: int, kind: str, amount: float = 0.12) -> Seg:
+    def motion(self, still: Still, frames: int, kind: str, amount: float = 0.12,
+               focus: tuple[float, float] = (0.5, 0.5)) -> Seg:
         """Animate a still for ``frames`` frames with zoompan. ``kind``: zoom_in, zoom_out,
-        pan_right, pan_left, pan_up, pan_down, hold, settle (ease-out zoom from large).
+        pan_right, pan_left, pan_up, pan_down, hold, settle (ease-out zoom from large). Zooms
+        keep ``focus`` (fractions of the still: the product) where it is in the frame.
 
         Returned lazily: ``sequence`` asks for the parts it needs (body, transition ends), each
         one its own zoompan over a share of the same decoded still."""
 
         def part(start: int, count: int) -> str:
             label = self._zoompan(self.take(still.label), frames, start, count, still.inner,
-                                  kind, amount)
+                                  kind, amount, focus)
             if still.pad is None:
                 return label
             w, h = still.box
@@ -211,12 +218,14 @@ class Graph:
         return Seg(frames, part)
 
     def _zoompan(self, still: str, frames: int, start: int, count: int, size: tuple[int, int],
-                 kind: str, amount: float) -> str:
+                 kind: str, amount: float, focus: tuple[float, float] = (0.5, 0.5)) -> str:
         n = max(1, frames - 1)
         p = f"((on+{start})/{n})" if start else f"(on/{n})"
         ease = f"(1-pow(1-{p},2))"
         a = num(amount)
-        cx, cy = "iw/2-(iw/zoom/2)", "ih/2-(ih/zoom/2)"
+        # the focus point stays where it is on screen: x = f*iw - f*iw/zoom
+        fx, fy = num(focus[0]), num(focus[1])
+        cx, cy = f"{fx}*(iw-iw/zoom)", f"{fy}*(ih-ih/zoom)"
         if kind == "zoom_in":
             z, x, y = f"1+{a}*{p}", cx, cy
         elif kind == "zoom_out":
@@ -237,11 +246,94 @@ class Graph:
             "setsar=1", "format=yuv420p",
         ])
 
+    def crop_still(self, image: str, crop: Box, box: tuple[int, int], *, scale: float = 2.0,
+                   grade: Sequence[str] = ()) -> Still:
+        """The part ``crop`` of a photo (its pixels; the shape of ``box``) as a still of
+        ``box`` times ``scale``, for zoompan."""
+        bw, bh = _even(box[0] * scale), _even(box[1] * scale)
+        x, y = int(crop.x), int(crop.y)
+        w, h = max(2, int(crop.w)), max(2, int(crop.h))
+        label = self.add(image, [f"crop={w}:{h}:{x}:{y}",
+                                 f"scale={bw}:{bh}:flags=bicubic:{JPEG_TO_VIDEO}", "format=yuv420p",
+                                 "setsar=1", *grade])
+        return Still(label, box, box, None, scale)
+
+    def still_png(self, path: Path, *, alpha: bool = False) -> str:
+        """A PNG decoded once (shared through ``take``), in the graph's YUV (with alpha)."""
+        return self.add(self.input(path), [f"scale={TO_VIDEO}", "format=yuva420p" if alpha else "format=yuv420p",
+                                           "setsar=1"])
+
+    def staged(self, backdrop: str, backdrop_size: tuple[int, int], layer: Layer, product: str, frames: int, *,
+               first_frame: int, total_frames: int, pan: tuple[float, float, float, float] = (0, 0.5, 1, 0.5),
+               enter: str = "none", enter_frames: int = 0, grade: Sequence[str] = ()) -> Seg:
+        """A packshot staged: the backdrop (a still larger than the frame, ``backdrop_size``)
+        drifting across the whole video (``pan``: from x, y to x, y as fractions of its margin;
+        continuous over cuts, since it follows the video's frame number), and the product layer
+        (``product``: ``still_png`` of ``layer``) over it, still or entering with ``enter``:
+        scale (grows from 82 %), rise (from below), left or right (slides in from that side),
+        over its first ``enter_frames`` frames."""
+        mx, my = backdrop_size[0] - self.width, backdrop_size[1] - self.height
+        x0, y0, x1, y1 = pan
+        span = max(1, total_frames - 1)
+
+        def part(start: int, count: int) -> str:
+            g = first_frame + start
+            bg = self.add(self.take(backdrop), [
+                f"loop=loop={count - 1}:size=1:start=0", f"settb=1/{self.fps}", "setpts=N", f"fps={self.fps}",
+                (f"crop={self.width}:{self.height}"
+                 f":x='{num(mx * x0)}+{num(mx * (x1 - x0))}*(n+{g})/{span}'"
+                 f":y='{num(my * y0)}+{num(my * (y1 - y0))}*(n+{g})/{span}'"),
+                *grade,
+            ])
+            layer_stream = self._layer(product, layer, count, start, enter if start < enter_frames else "none",
+                                       enter_frames)
+            x, y = str(layer.x), str(layer.y)
+            if enter in ("rise", "left", "right") and start < enter_frames:
+                k = max(1, enter_frames)
+                ease = f"pow(max(0,1-(n+{start})/{k}),3)"
+                if enter == "rise":
+                    y = f"{layer.y}+{self.height - layer.y}*{ease}"
+                else:
+                    distance = -(layer.x + layer.w) if enter == "left" else self.width - layer.x
+                    x = f"{layer.x}{'+' if distance >= 0 else '-'}{abs(distance)}*{ease}"
+            return self.add([bg, layer_stream], [f"overlay=x='{x}':y='{y}':format=yuv420:eval=frame", "format=yuv420p"])
+
+        return Seg(frames, part)
+
+    def _layer(self, product: str, layer: Layer, count: int, start: int, enter: str, enter_frames: int) -> str:
+        """``count`` frames of the product layer from frame ``start`` of its shot; when it
+        scales in, the frames before ``enter_frames`` grow from 82 % (zoompan over the layer
+        padded with transparency, so no frame is cropped), the rest hold it."""
+        hold = [f"settb=1/{self.fps}", "setpts=N"]
+        if enter != "scale":
+            return self.add(self.take(product), [f"loop=loop={count - 1}:size=1:start=0", *hold])
+        pad = 0.15
+        grow_frames = min(enter_frames - start, count)
+        k = max(1, enter_frames - 1)
+        p = f"min(1,(on+{start})/{k})"
+        size = f"(0.82+0.18*(1-pow(1-{p},3)))"
+        pw, ph = _even(layer.w * (1 + 2 * pad)), _even(layer.h * (1 + 2 * pad))
+        zoom = f"{size}*{num(pw / layer.w)}"
+        grown = self.add(self.take(product), [
+            f"pad={pw}:{ph}:(ow-iw)/2:(oh-ih)/2:color=black@0",
+            (f"zoompan=z='{zoom}':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)':d={grow_frames}"
+             f":s={layer.w}x{layer.h}:fps={self.fps}"),
+            "setsar=1", "format=yuva420p", *hold,
+        ])
+        rest = count - grow_frames
+        if rest <= 0:
+            return grown
+        held = self.add(self.take(product), [f"loop=loop={rest - 1}:size=1:start=0", *hold])
+        return self.add([grown, held], "concat=n=2:v=1:a=0")
+
     def stream(self, label: str, frames: int) -> Seg:
         """An already built stream as a sequence segment (its parts are trimmed copies)."""
 
         def part(start: int, count: int) -> str:
+            # fps before the trim: after it, ffmpeg's fps filter can take the trim's end for a
+            # time far ahead and repeat the last frame without end (gigabytes queued, seen at 360p)
             return self.add(self.take(label), [
+                f"settb=1/{self.fps}", f"fps={self.fps}",
                 f"trim=start_frame={start}:end_frame={start + count}", "setpts=PTS-STARTPTS",
             ])
 
@@ -277,10 +369,15 @@ class Graph:
         A plain crossfade is an alpha fade of ``b`` over ``a`` (4:2:0 throughout); other kinds
         use xfade, which converts to 4:4:4 and back."""
         if kind == "fade":
-            faded = self.add(b, ["format=yuva420p",
+            faded = self.add(b, ["scale", "format=yuva420p",
                                  f"fade=t=in:s=0:n={frames}:alpha=1"])
             return self.add([a, faded], ["overlay=0:0:format=yuv420", "format=yuv420p"])
-        return self.add([a, b], [
+        # xfade works in 4:4:4: only these frames are converted, by a scale on their own branch
+        # (a bare format filter would have ffmpeg negotiate 4:4:4 for the whole stream they
+        # were split from, and convert every frame of it, there and back)
+        a4 = self.add(a, ["scale", "format=yuv444p"])
+        b4 = self.add(b, ["scale", "format=yuv444p"])
+        return self.add([a4, b4], [
             f"xfade=transition={kind}:duration={num(frames / self.fps)}:offset=0",
             "format=yuv420p", "setsar=1",
         ])
@@ -309,12 +406,20 @@ class Graph:
         xs = x if x is not None else str(ov.x)
         ys = y if y is not None else str(ov.y)
         return self.add([base, timed],
-                        f"overlay=x='{xs}':y='{ys}':eof_action=pass:format=yuv420:eval=frame")
+                        [f"overlay=x='{xs}':y='{ys}':eof_action=pass:format=yuv420:eval=frame", "format=yuv420p"])
+
+    def overlay_track(self, base: str, concat: Path, x: int, y: int) -> str:
+        """Composite a stream of RGBA PNG states played by the concat demuxer (an ``ffconcat``
+        list with durations) at (x, y): each PNG is decoded and converted once, and the overlay
+        shows the latest state at every frame (the last one stays after the list ends)."""
+        src = self.add(self.input(concat, ("-f", "concat", "-safe", "0")),
+                       [f"scale={TO_VIDEO}", "format=yuva420p"])
+        return self.add([base, src], [f"overlay=x={x}:y={y}:format=yuv420:eof_action=repeat", "format=yuv420p"])
 
     def overlay_static(self, base: str, ov: Overlay) -> str:
         """Composite a PNG for the whole video (decoded once, repeated by the overlay filter)."""
         src = self.add(self.input(ov.path), [f"scale={TO_VIDEO}", "format=yuva420p"])
-        return self.add([base, src], f"overlay={ov.x}:{ov.y}:format=yuv420")
+        return self.add([base, src], [f"overlay={ov.x}:{ov.y}:format=yuv420", "format=yuv420p"])
 
 
 def slide(axis_value: int, start: float, distance: float, dur: float = 0.6) -> str:

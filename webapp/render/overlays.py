@@ -12,7 +12,10 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
 
+from .brand import Brand, readable_ink, typeset
 from .fonts import Font, FontSet
+from .layout import Box
+from .textutil import is_rtl
 
 RGBA = tuple[int, int, int, int]
 
@@ -24,13 +27,38 @@ def rgba(hex_colour: str, alpha: int = 255) -> RGBA:
 
 @dataclass(frozen=True)
 class Overlay:
-    """A PNG to composite at (x, y) of the frame."""
+    """A PNG to composite at (x, y) of the frame. ``content`` is the box of what it shows (its
+    text or panel, without the soft shadow around it), in the frame: what the layout places."""
 
     path: Path
     x: int
     y: int
     w: int
     h: int
+    content: Box | None = None
+
+    @property
+    def box(self) -> Box:
+        if self.content is not None:
+            return self.content
+        return Box(self.x, self.y, self.w, self.h)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A measured graphic before it is placed: the image, and the box of its content (its text
+    or panel, without the soft shadow around it) in the image's pixels."""
+
+    image: Image.Image
+    content: Box
+
+    @property
+    def w(self) -> float:
+        return self.content.w
+
+    @property
+    def h(self) -> float:
+        return self.content.h
 
 
 @dataclass(frozen=True)
@@ -41,6 +69,7 @@ class TextBlock:
     stroke: int
     line_height: int
     widths: tuple[int, ...]
+    rtl: bool = False  # right-to-left text: lines go flush right
 
     @property
     def width(self) -> int:
@@ -150,7 +179,7 @@ def layout_text(
     ascent, descent = font.getmetrics()
     line_height = int((ascent + descent) * line_spacing) + stroke
     widths = tuple(_measure(font, ln, stroke) for ln in lines)
-    return TextBlock(tuple(lines), font, cur, stroke, line_height, widths)
+    return TextBlock(tuple(lines), font, cur, stroke, line_height, widths, is_rtl(text))
 
 
 def draw_block(
@@ -165,8 +194,11 @@ def draw_block(
     stroke_fill: RGBA | None = None,
     extra_stroke: int = 0,
 ) -> None:
-    """Draw ``block`` with its top-left at (x, y); ``align`` within ``box_w`` (default: block width)."""
+    """Draw ``block`` with its top-left at (x, y); ``align`` within ``box_w`` (default: block
+    width). Right-to-left text set "left" goes flush right: its reading start."""
     box_w = box_w or block.width
+    if block.rtl and align == "left":
+        align = "right"
     stroke = block.stroke + extra_stroke
     for i, (line, w) in enumerate(zip(block.lines, block.widths, strict=True)):
         if align == "center":
@@ -197,18 +229,23 @@ def soft_shadow(layer: Image.Image, radius: float, offset: tuple[int, int], opac
 
 
 class OverlayMaker:
-    """Makes overlay PNGs for one video in ``workdir``; sizes are relative to the frame."""
+    """Makes overlay PNGs for one video in ``workdir``, every text in the brand's font; sizes are
+    relative to the frame."""
 
-    def __init__(self, workdir: Path, width: int, height: int, fonts: FontSet):
+    def __init__(self, workdir: Path, width: int, height: int, brand: Brand):
         self.workdir = workdir
         self.W = width
         self.H = height
-        self.fonts = fonts
+        self.brand = brand
         self.u = min(width, height) / 100.0  # one "unit": 1 % of the short side
         self._seq = itertools.count()
 
     # -- plumbing --------------------------------------------------------------------------
-    def save(self, im: Image.Image, x: float, y: float, *, trim: bool = True) -> Overlay:
+    def save(self, im: Image.Image, x: float, y: float, *, trim: bool = True,
+             content: Box | None = None) -> Overlay:
+        """``content``: the box that counts for the layout, in the image's pixels (default:
+        all of it)."""
+        content = Box(x + content.x, y + content.y, content.w, content.h) if content else None
         if trim:
             bbox = im.getchannel("A").getbbox()
             if bbox:
@@ -221,40 +258,33 @@ class OverlayMaker:
         canvas = Image.new("RGBA", (w + pad_l + (w + pad_l) % 2, h + pad_t + (h + pad_t) % 2))
         canvas.paste(im, (pad_l, pad_t))
         path = self.workdir / f"overlay_{next(self._seq):02d}.png"
-        canvas.save(path, compress_level=1)
-        return Overlay(path, int(x) - pad_l, int(y) - pad_t, canvas.width, canvas.height)
+        # uncompressed: a scratch file read once by ffmpeg (zlib took a second of a render)
+        canvas.save(path, compress_level=0)
+        return Overlay(path, int(x) - pad_l, int(y) - pad_t, canvas.width, canvas.height, content)
 
     def px(self, units: float) -> int:
         return max(1, round(units * self.u))
 
     def text(self, text: str, max_w: float, size_u: float, **kw) -> TextBlock:
-        return layout_text(self.fonts, text, int(max_w), self.px(size_u), **kw)
+        """``text`` set in the brand's font (DejaVu Sans for scripts it lacks, emoji left out)."""
+        fonts, drawn = typeset(self.brand.font, text)
+        return layout_text(fonts, drawn, int(max_w), self.px(size_u), **kw)
 
-    # -- pieces ----------------------------------------------------------------------------
-    def caption(self, text: str, bottom: float) -> Overlay:
-        """A timed caption: centred, wrapped, on a semi-transparent rounded box ending at ``bottom``."""
-        pad_x, pad_y = self.px(2.2), self.px(1.2)
-        max_w = self.W * 0.88 - 2 * pad_x
-        block = self.text(text, max_w, 4.4, bold=True, max_lines=3, min_size=self.px(2.6))
-        bw, bh = block.width + 2 * pad_x, block.height + 2 * pad_y
-        im = Image.new("RGBA", (bw, bh), (0, 0, 0, 0))
-        d = ImageDraw.Draw(im)
-        d.rounded_rectangle((0, 0, bw - 1, bh - 1), radius=self.px(1.4), fill=(8, 8, 12, 178))
-        draw_block(d, block, pad_x, pad_y, (255, 255, 255, 255), align="center", box_w=block.width)
-        return self.save(im, (self.W - bw) / 2, bottom - bh, trim=False)
+    # -- pieces: measured images, placed by the recipe through the layout ---------------------
+    def put(self, piece: Piece, x: float, y: float) -> Overlay:
+        """The piece as an overlay whose content's top-left is at (x, y) of the frame."""
+        x, y = int(x) // 2 * 2, int(y) // 2 * 2
+        return self.save(piece.image, x - piece.content.x, y - piece.content.y, trim=False, content=piece.content)
 
-    def lower_third(self, title: str, price: str | None, *, accent: str, panel: RGBA,
+    def lower_third(self, title: str, price: str | None, *, accent: str, panel: RGBA, max_w: float,
                     title_colour: RGBA = (255, 255, 255, 255), price_text: RGBA | None = None,
-                    bottom: float | None = None, max_w: float | None = None,
-                    align_left: float | None = None, outline: RGBA | None = None) -> Overlay:
-        """Title (up to 2 lines) with an accent bar and a price pill, on a rounded panel."""
-        m = self.px(5)
-        max_w = max_w or (self.W - 2 * m)
+                    outline: RGBA | None = None, size_u: float = 6.0, max_lines: int = 2) -> Piece:
+        """Title with an accent bar and a price pill, on a rounded panel."""
         bar = self.px(0.9)
         pad = self.px(2.2)
         inner_w = max_w - 2 * pad - bar - self.px(1.6)
-        block = self.text(title, inner_w, 6.0, bold=True, max_lines=2, min_size=self.px(3.4))
-        pill = self.pill(price, accent, 4.4, price_text) if price else None
+        block = self.text(title, inner_w, size_u, bold=True, max_lines=max_lines, min_size=self.px(3.2))
+        pill = self.pill(price, accent, size_u * 0.72, price_text) if price else None
         gap = self.px(1.4)
         content_w = max(block.width, pill.width if pill else 0)
         content_h = block.height + ((gap + pill.height) if pill else 0)
@@ -266,79 +296,66 @@ class OverlayMaker:
                             outline=outline, width=max(1, self.px(0.2)) if outline else 0)
         d.rounded_rectangle((pad, pad, pad + bar, ph - pad), radius=bar // 2, fill=rgba(accent))
         tx = pad + bar + self.px(1.6)
-        draw_block(d, block, tx, pad, title_colour)
+        draw_block(d, block, tx, pad, title_colour, box_w=content_w)
         if pill:
-            im.alpha_composite(pill, (int(tx), int(pad + block.height + gap)))
-        bottom = self.H - m if bottom is None else bottom
-        x = m if align_left is None else align_left
-        return self.save(im, x, bottom - ph, trim=False)
+            px_ = tx + content_w - pill.width if block.rtl else tx
+            im.alpha_composite(pill, (int(px_), int(pad + block.height + gap)))
+        return Piece(im, Box(0, 0, pw, ph))
 
-    def pill(self, text: str, colour: str, size_u: float, text_colour: RGBA | None = None) -> Image.Image:
-        block = self.text(text, self.W * 0.6, size_u, bold=True, max_lines=1)
+    def pill(self, text: str, colour: str, size_u: float, text_colour: RGBA | None = None,
+             max_w: float | None = None) -> Image.Image:
+        block = self.text(text, max_w or self.W * 0.6, size_u, bold=True, max_lines=1)
         px_, py_ = self.px(1.6), self.px(0.7)
         w, h = block.width + 2 * px_, block.height + 2 * py_
         im = Image.new("RGBA", (w, h), (0, 0, 0, 0))
         d = ImageDraw.Draw(im)
         d.rounded_rectangle((0, 0, w - 1, h - 1), radius=h // 2, fill=rgba(colour))
-        r, g, b, _ = rgba(colour)
-        dark_text = (r * 299 + g * 587 + b * 114) / 1000 > 150
-        fill = text_colour or ((20, 20, 24, 255) if dark_text else (255, 255, 255, 255))
+        fill = text_colour or (*readable_ink(rgba(colour)[:3]), 255)
         draw_block(d, block, px_, py_, fill)
         return im
 
-    def price_tag(self, price: str, colour: str, *, x: float, y: float, size_u: float = 5.5,
-                  anchor: str = "left") -> Overlay:
+    def price_tag(self, price: str, colour: str, size_u: float = 5.5) -> Piece:
         im = self.pill(price, colour, size_u)
-        im = soft_shadow(_pad(im, self.px(2)), self.px(1), (0, self.px(0.4)), 120)
         pad = self.px(2)
-        if anchor == "center":
-            x -= im.width / 2 - pad
-        elif anchor == "right":
-            x -= im.width - 2 * pad
-        return self.save(im, x - pad, y - pad)
+        return Piece(soft_shadow(_pad(im, pad), self.px(1), (0, self.px(0.4)), 120),
+                     Box(pad, pad, im.width, im.height))
 
     def headline(self, text: str, *, max_w: float, size_u: float, colour: RGBA = (255, 255, 255, 255),
-                 bold: bool = True, max_lines: int = 2, center: tuple[float, float] | None = None,
-                 left_top: tuple[float, float] | None = None, shadow: int = 150,
-                 outline: RGBA | None = None, min_size_u: float | None = None,
-                 align: str = "center", kicker: str | None = None, kicker_colour: RGBA | None = None,
-                 plate: RGBA | None = None, kicker_scale: float = 0.42) -> Overlay:
-        """Free text with a soft shadow (or an outline), centred on ``center`` or at ``left_top``."""
-        block = self.text(text, max_w, size_u, bold=bold, max_lines=max_lines,
+                 bold: bool = True, max_lines: int = 2, shadow: int = 150, outline: RGBA | None = None,
+                 min_size_u: float | None = None, align: str = "center", kicker: str | None = None,
+                 kicker_colour: RGBA | None = None, plate: RGBA | None = None,
+                 kicker_scale: float = 0.42) -> Piece:
+        """Free text with a soft shadow (or an outline, or on a plate), under an optional kicker
+        in capitals; ``max_w`` is the width of the whole piece's content."""
+        plate_pad = (self.px(2.4), self.px(1.6)) if plate else (0, 0)
+        outline_w = max(2, round(self.px(size_u) / 14)) if outline else 0
+        text_w = max_w - 2 * plate_pad[0] - 2 * outline_w
+        block = self.text(text, text_w, size_u, bold=bold, max_lines=max_lines,
                           min_size=self.px(min_size_u) if min_size_u else None)
         kblock = None
         if kicker:
-            kblock = self.text(kicker.upper(), max_w, max(2.6, size_u * kicker_scale), bold=True,
-                               max_lines=1)
-        outline_w = max(2, block.size // 14) if outline else 0
+            kblock = self.text(kicker.upper(), text_w, max(2.6, size_u * kicker_scale), bold=True, max_lines=1)
         margin = self.px(3) + outline_w
         gap = self.px(1.2) if kblock else 0
-        content_w = max(block.width, kblock.width if kblock else 0) + 2 * outline_w
-        content_h = block.height + (kblock.height + gap if kblock else 0) + 2 * outline_w
-        plate_pad = (self.px(2.4), self.px(1.6)) if plate else (0, 0)
-        w = content_w + 2 * margin + 2 * plate_pad[0]
-        h = content_h + 2 * margin + 2 * plate_pad[1]
+        inner_w = max(block.width, kblock.width if kblock else 0)
+        content_w = inner_w + 2 * outline_w + 2 * plate_pad[0]
+        content_h = block.height + (kblock.height + gap if kblock else 0) + 2 * outline_w + 2 * plate_pad[1]
+        w, h = content_w + 2 * margin, content_h + 2 * margin
         im = Image.new("RGBA", (w, h), (0, 0, 0, 0))
         d = ImageDraw.Draw(im)
         if plate:
             d.rounded_rectangle((margin, margin, w - margin, h - margin), radius=self.px(1.6), fill=plate)
         ox, oy = margin + plate_pad[0] + outline_w, margin + plate_pad[1] + outline_w
         if kblock:
-            draw_block(d, kblock, ox, oy, kicker_colour or colour, align=align, box_w=content_w - 2 * outline_w)
+            draw_block(d, kblock, ox, oy, kicker_colour or colour, align=align, box_w=inner_w)
             oy += kblock.height + gap
-        draw_block(d, block, ox, oy, colour, align=align, box_w=content_w - 2 * outline_w,
-                   stroke_fill=outline, extra_stroke=outline_w)
+        draw_block(d, block, ox, oy, colour, align=align, box_w=inner_w, stroke_fill=outline, extra_stroke=outline_w)
         if shadow:
             im = soft_shadow(im, self.px(1.0), (0, self.px(0.35)), shadow)
-        if center is not None:
-            x, y = center[0] - w / 2, center[1] - h / 2
-        else:
-            assert left_top is not None
-            x, y = left_top[0] - margin, left_top[1] - margin
-        return self.save(im, x, y)
+        return Piece(im, Box(margin, margin, content_w, content_h))
 
     def bullet(self, text: str, number: int, *, max_w: float, accent: str, size_u: float = 4.2,
-               panel: RGBA = (255, 255, 255, 26)) -> Image.Image:
+               panel: RGBA = (255, 255, 255, 26), ink: RGBA = (241, 245, 249, 255)) -> Piece:
         """One spec call-out: a numbered accent disc and the phrase, on a faint panel."""
         disc = self.px(size_u * 1.55)
         gap = self.px(1.8)
@@ -353,15 +370,15 @@ class OverlayMaker:
         d.rounded_rectangle((0, 0, self.px(0.5), h - 1), radius=self.px(0.25), fill=rgba(accent))
         cy = h // 2
         d.ellipse((pad, cy - disc // 2, pad + disc, cy + disc // 2), fill=rgba(accent))
-        num = layout_text(self.fonts, str(number), disc, int(disc * 0.55), bold=True, max_lines=1)
-        draw_block(d, num, pad + (disc - num.width) / 2, cy - num.height / 2, (15, 23, 42, 255))
-        draw_block(d, block, pad + disc + gap, cy - block.height / 2, (241, 245, 249, 255))
-        return im
+        num = self.text(str(number), disc, disc * 0.55 / self.u, bold=True, max_lines=1)
+        draw_block(d, num, pad + (disc - num.width) / 2, cy - num.height / 2, (*readable_ink(rgba(accent)[:3]), 255))
+        draw_block(d, block, pad + disc + gap, cy - block.height / 2, ink, box_w=w - 2 * pad - disc - gap)
+        return Piece(im, Box(0, 0, w, h))
 
     def boxed_lines(self, text: str, *, max_w: float, size_u: float, box: RGBA, ink: RGBA,
-                    center: tuple[float, float], max_lines: int = 2) -> Overlay:
+                    max_lines: int = 2) -> Piece:
         """Big social-style caption: each line on its own rounded box, centred."""
-        block = self.text(text, max_w - 2 * self.px(2.4), size_u, bold=True, max_lines=max_lines,
+        block = self.text(text, max_w - 2 * self.px(2.0), size_u, bold=True, max_lines=max_lines,
                           min_size=self.px(size_u * 0.55))
         pad_x, pad_y = self.px(2.0), self.px(0.9)
         line_h = block.height if len(block.lines) == 1 else block.line_height
@@ -376,10 +393,10 @@ class OverlayMaker:
             x0 = (w - lw) / 2 - pad_x
             y0 = i * step
             d.rounded_rectangle((x0, y0, x0 + lw + 2 * pad_x, y0 + box_h), radius=self.px(1.2), fill=box)
-            one = TextBlock((line,), block.font, block.size, block.stroke, line_h, (lw,))
+            one = TextBlock((line,), block.font, block.size, block.stroke, line_h, (lw,), block.rtl)
             draw_block(d, one, x0 + pad_x, y0 + pad_y, ink)
-        im = soft_shadow(_pad(im, self.px(2)), self.px(1.2), (0, self.px(0.5)), 110)
-        return self.save(im, center[0] - im.width / 2, center[1] - im.height / 2)
+        pad = self.px(2)
+        return Piece(soft_shadow(_pad(im, pad), self.px(1.2), (0, self.px(0.5)), 110), Box(pad, pad, w, h))
 
     def scrim(self, height: float, max_alpha: int = 170, top: bool = False) -> Overlay:
         """A full-width dark gradient that makes text readable over any photo."""
@@ -424,7 +441,7 @@ class OverlayMaker:
                 gd.line((0, gy, self.W, gy), fill=grid, width=1)
             im = Image.alpha_composite(im, gl)
         path = self.workdir / f"plate_{next(self._seq):02d}.png"
-        im.convert("RGB").save(path, compress_level=1)
+        im.convert("RGB").save(path, compress_level=0)
         return path
 
     def card_shadow(self, x: float, y: float, w: float, h: float, radius_u: float = 1.6,
@@ -453,7 +470,7 @@ class OverlayMaker:
                                                 radius=self.px(radius_u), fill=255)
         mask.paste(255, (0, 0), sharp)
         path = self.workdir / f"mask_{next(self._seq):02d}.png"
-        mask.save(path, compress_level=1)
+        mask.save(path, compress_level=0)
         return path
 
 

@@ -1,46 +1,77 @@
 """render(): one product video = one ffmpeg process running one filter graph.
 
-Steps: check the images with Pillow (nothing starts if one is unreadable), draw the text
-overlays as PNGs, build the graph of the recipe, run ffmpeg into a temporary file beside the
-target while reporting progress, then probe the result and move it into place.
+Steps: check the images with Pillow (nothing starts if one is unreadable), then, while the
+voice speaks the script in a thread (its length sets the video's unless one is chosen), look at
+each photo (packshot or scene, its product's box, its cut-out: kept in a LookCache). Compose:
+the recipe's shots on the music's beats, the captions, the recipe's text, the watermark, the end
+card — every box through one Layout — into the graph. Run ffmpeg into a temporary file while
+reporting progress and, meanwhile, mix the soundtrack; join the two, probe the result and move
+it, the poster and the WebVTT into place.
 """
 
 from __future__ import annotations
 
 import os
-import statistics
 import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .audio import music_chain
-from .ffmpeg import Progress, ffmpeg_binary, probe, run
-from .fonts import FontSet
+from .audio import add_audio, encode_aac, soundtrack
+from .brand import fit_image, watermark
+from .captions import Cue, make_track, phrase_cues, timed_cues, write_webvtt
+from .endcard import end_card
+from .ffmpeg import Progress, ffmpeg_binary, lower_thread_priority, probe, run
 from .graph import Graph
-from .overlays import OverlayMaker
-from .recipes import RECIPES, Ctx, SourceImage
+from .layout import Box, Layout
+from .overlays import Overlay, OverlayMaker
+from .recipes import RECIPES, Ctx, beat_of, plan_shots
 from .spec import (
     ASPECT_SIZES,
+    DEFAULT_DURATION,
+    END_CARD_S,
+    MAX_DURATION,
+    MIN_DURATION,
+    VOICE_START_S,
+    Caption,
     InvalidImageError,
     RenderCanceled,
     RenderError,
     RenderResult,
     RenderSpec,
+    Word,
+    speech_room,
+    spread,
     validate_spec,
 )
+from .stage import LookCache, look_at
+from .voice import Speech, synthesize, synthesize_to_fit
 
-PREVIEW_SIZE = (640, 360)
+PREVIEW_SIZES = {"16:9": (640, 360), "9:16": (360, 640), "1:1": (480, 480)}  # the template picker's clips
+INSTANT_SIZES = {"16:9": (640, 360), "9:16": (360, 640), "1:1": (360, 360)}  # 360p: ready in about a second
+INSTANT_SECONDS = 3.5
+INSTANT_END_CARD_S = 1.0
 PREVIEW_DESCRIPTION = (
     "Durable, lightweight build. Water-resistant finish. Fits in any bag. Two-year warranty."
 )
 PREVIEW_INSTRUCTIONS = "Made for everyday moments. Easy to carry, easy to love."
+END_CARD_IN_S = 0.3  # the end card's entrance
 
-_PLAIN_STDEV = 7.0  # a border whose pixels vary less than this (0-255) is a plain backdrop
-_PLAIN_MATCH = 14.0  # and the two opposite borders must agree within this
+
+@dataclass(frozen=True)
+class SourceImage:
+    """A product image ready for ffmpeg: a plain JPEG, and the merchant's file it came from."""
+
+    index: int
+    path: Path
+    source: Path
+    width: int
+    height: int
 
 
 def render(
@@ -48,13 +79,19 @@ def render(
     video_path: Path,
     thumbnail_path: Path,
     *,
+    captions_path: Path | None = None,
     on_progress: Callable[[int, str], None] | None = None,
     cancel: threading.Event | None = None,
     ffmpeg_exe: str | None = None,
+    looks: LookCache | None = None,
 ) -> RenderResult:
-    """Render ``spec`` to an H.264 MP4 at ``video_path`` and a poster JPEG at ``thumbnail_path``."""
-    return _render(spec, Path(video_path), Path(thumbnail_path), size=None,
-                   on_progress=on_progress, cancel=cancel, ffmpeg_exe=ffmpeg_exe)
+    """Render ``spec`` to an H.264 MP4 at ``video_path`` and a poster JPEG at ``thumbnail_path``;
+    when the video has spoken words or captions, their WebVTT file at ``captions_path``
+    (default: beside the video, with the suffix .vtt). ``looks`` keeps the looks at the photos
+    (cut-outs) for the next render of the same images."""
+    vtt = Path(captions_path) if captions_path else Path(video_path).with_suffix(".vtt")
+    return _render(spec, Path(video_path), Path(thumbnail_path), vtt, size=None,
+                   on_progress=on_progress, cancel=cancel, ffmpeg_exe=ffmpeg_exe, looks=looks)
 
 
 def render_preview(
@@ -65,44 +102,70 @@ def render_preview(
     *,
     title: str = "Your product",
     price: str | None = "$49.00",
+    compare_at_price: str | None = None,
+    aspect_ratio: str = "16:9",
+    looks: LookCache | None = None,
 ) -> RenderResult:
-    """A short 640x360 sample of ``recipe`` for the template picker."""
+    """A short, small sample of ``recipe`` in ``aspect_ratio`` for the template picker (5 s,
+    silent, ending on its end card)."""
     spec = RenderSpec(
         recipe=recipe,
         images=tuple(Path(p) for p in images)[:4],
         title=title,
         price=price,
+        compare_at_price=compare_at_price,
         description=PREVIEW_DESCRIPTION,
         custom_instructions=PREVIEW_INSTRUCTIONS,
+        aspect_ratio=aspect_ratio,
         duration=5.0,
         fps=30,
         preset="veryfast",
         crf=26,
+        link="https://example.com",
     )
-    return _render(spec, Path(video_path), Path(thumbnail_path), size=PREVIEW_SIZE,
-                   on_progress=None, cancel=None, ffmpeg_exe=None, audio=False)
+    return _render(spec, Path(video_path), Path(thumbnail_path), None, size=PREVIEW_SIZES[aspect_ratio],
+                   on_progress=None, cancel=None, ffmpeg_exe=None, audio=False, looks=looks)
+
+
+def render_instant(spec: RenderSpec, video_path: Path, thumbnail_path: Path, *, looks: LookCache | None = None,
+                   ffmpeg_exe: str | None = None) -> RenderResult:
+    """A 3.5 s, 360p sample of ``spec`` before anyone spends quota on it: its template with its
+    product, brand and words (the script's lines as captions, not spoken), silent, a one-second
+    end card without its QR code (none is read off a 360p sample, and it would crowd the card);
+    x264 ``ultrafast``, the first two photos, quick cut-outs. About a second."""
+    lines = tuple(line for line in spec.script if line.strip())
+    captions = spec.captions or tuple(Caption(None, None, line) for line in lines[:2])
+    quick = replace(spec, images=spec.images[:2], duration=INSTANT_SECONDS, voiceover=False, music=False,
+                    script=(), captions=captions, preset="ultrafast", crf=28, fps=24)
+    return _render(quick, Path(video_path), Path(thumbnail_path), None, size=INSTANT_SIZES[spec.aspect_ratio],
+                   on_progress=None, cancel=None, ffmpeg_exe=ffmpeg_exe, audio=False, looks=looks, instant=True)
 
 
 def _render(
     spec: RenderSpec,
     video_path: Path,
     thumbnail_path: Path,
+    captions_path: Path | None,
     *,
     size: tuple[int, int] | None,
     on_progress: Callable[[int, str], None] | None,
     cancel: threading.Event | None,
     ffmpeg_exe: str | None,
     audio: bool = True,
+    looks: LookCache | None = None,
+    instant: bool = False,
 ) -> RenderResult:
-    validate_spec(spec, RECIPES)
+    validate_spec(spec, RECIPES, min_duration=INSTANT_SECONDS if instant else MIN_DURATION)
     progress = Progress(on_progress)
     progress.report(0, "Preparing", force=True)
-    if cancel is not None and cancel.is_set():
-        raise RenderCanceled("Render canceled")
+
+    def check_cancel() -> None:
+        if cancel is not None and cancel.is_set():
+            raise RenderCanceled("Render canceled")
+
+    check_cancel()
     width, height = size or ASPECT_SIZES[spec.aspect_ratio]
     fps = spec.fps
-    frames = round(float(spec.duration) * fps)
-    duration = frames / fps
     exe = ffmpeg_binary(ffmpeg_exe)
 
     video_path.parent.mkdir(parents=True, exist_ok=True)
@@ -110,52 +173,43 @@ def _render(
     token = uuid.uuid4().hex[:10]
     tmp_video = video_path.with_name(f".{video_path.name}.{token}.part")
     tmp_thumb = thumbnail_path.with_name(f".{thumbnail_path.name}.{token}.part")
+    tmp_vtt = captions_path.with_name(f".{captions_path.name}.{token}.part") if captions_path else None
+    partial = [p for p in (tmp_video, tmp_thumb, tmp_vtt) if p is not None]
 
     try:
         with tempfile.TemporaryDirectory(prefix="reelboard-render-") as tmp:
             workdir = Path(tmp)
             images = prepare_images(spec.images, workdir, max_side=2 * max(width, height))
-            texts = [spec.title, spec.price or "", spec.description, spec.custom_instructions]
-            texts += [c.text for c in spec.captions]
-            fonts = FontSet.for_texts(texts)
-            graph = Graph(width, height, fps)
-            for im in images:
-                graph.register_image(im.index, im.path)
-            overlays = OverlayMaker(workdir, width, height, fonts)
-            # timed captions: laid out first, so the recipe keeps its text above them
-            captions = [
-                (cap, overlays.caption(cap.text, height - overlays.px(4)))
-                for cap in sorted(spec.captions, key=lambda c: c.start)
-                if cap.start < duration and cap.text.strip()
-            ]
-            caption_top = min((ov.y for _, ov in captions), default=None)
-            ctx = Ctx(spec, width, height, fps, frames, images, graph, overlays, caption_top)
+            speech = None
+            # the voice speaks in a thread (ONNX lets go of the GIL) while the photos are looked at
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="voice") as voice:
+                spoken = None
+                if spec.voiceover and audio:
+                    progress.report(1, "Recording the voiceover", force=True)
+                    spoken = voice.submit(_speak_niced, spec.script, workdir / "voice.wav", spec.duration)
+                try:
+                    seen = []
+                    for im in images:
+                        seen.append(look_at(im.index, im.source, im.path, (im.width, im.height), workdir, looks,
+                                            draft=instant))
+                        check_cancel()
+                except BaseException:
+                    if spoken is not None:
+                        spoken.cancel()
+                    raise
+                speech = spoken.result() if spoken is not None else None
+            check_cancel()
+            duration = round(video_seconds(spec.duration, speech) * fps) / fps
+            words = speech.shifted(VOICE_START_S) if speech else ()
+            made = compose(spec, seen, workdir, width=width, height=height, duration=duration, words=words,
+                           instant=instant)
+            graph = made.graph
             recipe = RECIPES[spec.recipe]
-            built = recipe.build(ctx)
-
-            label = graph.add(built.label, [f"trim=end_frame={frames}", "setpts=PTS-STARTPTS"])
-            for cap, ov in captions:
-                label = graph.overlay(label, ov, cap.start, min(cap.end, duration), fade_in=0.15,
-                                      fade_out=0.15, total=duration)
-            label = graph.add(label, [
-                *built.post,
-                "setparams=colorspace=smpte170m:color_primaries=bt709:color_trc=bt709:range=tv",
-                "format=yuv420p",
-            ])
-            vout, poster_src = graph.split(label, 2)
-            # The poster branch writes every 8th frame up to k, then k, to one image file that
-            # each overwrites (-update 1), so frame k is what remains. Dropping all frames
-            # before k would leave this output behind the video, and ffmpeg would hold back
-            # raw video frames (~1.4 MB each at 720p) until frame k arrived.
-            k = min(frames - 1, max(0, round(built.poster * fps)))
-            poster = graph.add(poster_src, [
-                f"trim=end_frame={k + 1}", f"select='not(mod(n,8))+eq(n,{k})'",
-                "scale=in_color_matrix=bt601:in_range=tv:out_range=pc", "format=rgb24",
-            ])
-            with_music = spec.music and audio
-            if with_music:
-                graph.chains.append(music_chain(recipe.mood, duration) + "[aout]")
-
+            mood = recipe.mood if spec.music and audio else None
+            with_sound = bool(speech or mood)
+            # the soundtrack is mixed (one thread, a few quick passes) while ffmpeg draws the
+            # video (both cores); then the two are joined without re-encoding
+            silent_video = workdir / "video.mp4" if with_sound else tmp_video
             poster_png = workdir / "poster.ppm"
             cmd = [
                 exe, "-nostdin", "-y", "-hide_banner", "-loglevel", "error", "-nostats",
@@ -165,16 +219,19 @@ def _render(
                 cmd += inp
             cmd += ["-filter_complex", graph.script()]
             cmd += [
-                "-map", vout, "-c:v", "libx264", "-preset", spec.preset, "-crf", str(spec.crf),
+                # -frames:v: the video ends at its last frame even if a part of the graph never
+                # ends (one did: ffmpeg repeated a frame until memory ran out)
+                "-map", made.video, "-frames:v", str(made.frames), "-c:v", "libx264", "-preset", spec.preset,
+                "-crf", str(spec.crf),
                 "-pix_fmt", "yuv420p", "-profile:v", "high", "-r", str(fps),
                 # sRGB photos (BT.709 primaries) carried with the BT.601 matrix, tagged so
                 "-colorspace", "smpte170m", "-color_primaries", "bt709", "-color_trc", "bt709",
                 "-color_range", "tv",
             ]
-            if with_music:
-                cmd += ["-map", "[aout]", "-c:a", "aac", "-b:a", "128k", "-ar", "44100"]
-            cmd += ["-movflags", "+faststart", "-f", "mp4", str(tmp_video)]
-            cmd += ["-map", poster, "-fps_mode", "passthrough", "-c:v", "ppm", "-update", "1",
+            if not with_sound:
+                cmd += ["-movflags", "+faststart"]
+            cmd += ["-f", "mp4", str(silent_video)]
+            cmd += ["-map", made.poster, "-fps_mode", "passthrough", "-c:v", "ppm", "-update", "1",
                     "-f", "image2", str(poster_png)]
 
             def percent(p: float) -> None:
@@ -185,8 +242,21 @@ def _render(
                     progress.report(int(overall), f"Rendering {int(overall)}%")
 
             progress.report(2, "Rendering 2%")
-            run(cmd, total_seconds=duration, on_percent=percent, cancel=cancel)
-            progress.report(97, "Finishing")
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="soundtrack") as mixer:
+                sound = None
+                if with_sound:
+                    spans = [(a + VOICE_START_S, b + VOICE_START_S) for a, b in speech.line_spans()] if speech else []
+                    sound = mixer.submit(_soundtrack_aac, exe, workdir, duration=duration,
+                                         voice=speech.path if speech else None, spans=spans, mood=mood)
+                try:
+                    run(cmd, total_seconds=duration, on_percent=percent, cancel=cancel)
+                except BaseException:
+                    if sound is not None:
+                        sound.cancel()
+                    raise
+                progress.report(97, "Finishing")
+                if sound is not None:
+                    add_audio(exe, silent_video, sound.result(), tmp_video)
 
             if not tmp_video.is_file() or tmp_video.stat().st_size == 0:
                 raise RenderError("ffmpeg finished but wrote no video")
@@ -195,12 +265,17 @@ def _render(
             with Image.open(poster_png) as im:
                 im.convert("RGB").save(tmp_thumb, "JPEG", quality=88, optimize=True, progressive=True)
             info = probe(tmp_video, exe)
-            if cancel is not None and cancel.is_set():
-                raise RenderCanceled("Render canceled")
+            written_vtt = None
+            if made.cues and tmp_vtt is not None and captions_path is not None:
+                write_webvtt(made.cues, tmp_vtt)
+                written_vtt = captions_path
+            check_cancel()
             os.replace(tmp_video, video_path)
             os.replace(tmp_thumb, thumbnail_path)
+            if written_vtt is not None:
+                os.replace(tmp_vtt, written_vtt)
     except BaseException:
-        for p in (tmp_video, tmp_thumb):
+        for p in partial:
             p.unlink(missing_ok=True)
         raise
     result = RenderResult(
@@ -210,9 +285,196 @@ def _render(
         width=info.width,
         height=info.height,
         size_bytes=video_path.stat().st_size,
+        captions_path=written_vtt,
+        words=words,
+        layout=made.layout,
+        end_card=made.end_card,
+        product_boxes=made.product_boxes,
     )
     progress.report(100, "Done", force=True)
     return result
+
+
+@dataclass
+class Composition:
+    """A video composed but not yet run: its graph with the labels of the video and poster
+    streams, every box of its layout, its end card's boxes, and its captions."""
+
+    graph: Graph
+    video: str
+    poster: str
+    frames: int
+    layout: Layout
+    end_card: Layout | None
+    cues: list[Cue]
+    product_boxes: tuple[Box, ...]
+    end_card_start: float  # seconds
+
+
+def compose(spec: RenderSpec, looks: list, workdir: Path, *, width: int, height: int, duration: float,
+            words: tuple[Word, ...] = (), instant: bool = False) -> Composition:
+    """Lay out and build the graph of ``spec`` from the looks at its photos (``stage.Look``):
+    the recipe's shots, the captions, its text, the watermark and the end card."""
+    fps = spec.fps
+    frames = round(duration * fps)
+    recipe = RECIPES[spec.recipe]
+    beat = beat_of(recipe.mood)
+    brand = spec.brand
+    main = frames
+    if spec.end_card:
+        last_word = words[-1].end if words else 0.0
+        main = end_card_start(duration, beat, fps, last_word, INSTANT_END_CARD_S if instant else END_CARD_S)
+    graph = Graph(width, height, fps)
+    for look in looks:
+        graph.register_image(look.index, look.path)
+    ov = OverlayMaker(workdir, width, height, brand)
+    layout = Layout(width, height)
+    c = Ctx(spec, width, height, fps, main, list(looks), graph, ov, layout, workdir, beat, preview=instant)
+    plan_shots(c, recipe.framing)
+    mark = _watermark(c)
+    # captions are placed before the recipe's text, which keeps clear of them; the merchant's
+    # captions take the place of the voice's words on screen, and both stop at the end card
+    merchant = timed_cues(spread(spec.captions, main / fps), main / fps)
+    cues = _until(merchant or phrase_cues(words), main / fps)
+    c.spoken = bool(words) and not merchant
+    track = None
+    if cues:
+        track = make_track(workdir, width, height, fps, main / fps, cues, layout=layout,
+                           style=recipe.caption_style(c), highlight=not merchant, max_lines=3 if merchant else 2,
+                           font=brand.font)
+        cues = list(track.cues)
+    built = recipe.build(c)
+    label = graph.add(built.label, [f"trim=end_frame={main}", "setpts=PTS-STARTPTS"])
+    if track:
+        label = graph.overlay_track(label, track.concat, int(track.box.x), int(track.box.y))
+    if mark is not None:
+        label = graph.overlay_static(label, mark)
+    label = graph.add(label, built.post or ["null"])
+    card_layout = None
+    if main < frames:
+        t = min(round(END_CARD_IN_S * fps), main)
+        card = end_card(width, height, brand, title=spec.title, price=spec.price,
+                        compare_at_price=spec.compare_at_price, qr_url=None if instant else spec.link or brand.cta_url,
+                        product=_card_product(c))
+        card_png = workdir / "end_card.png"
+        card.image.convert("RGB").save(card_png, compress_level=0)
+        held = graph.plate(card_png, frames - main + t)
+        label = graph.sequence([(label, main), (held, frames - main + t)], ["slideup" if c.tall else "slideleft"], t)
+        card_layout = card.layout
+    label = graph.add(label, [
+        "setparams=colorspace=smpte170m:color_primaries=bt709:color_trc=bt709:range=tv",
+        "format=yuv420p",
+    ])
+    vout, poster_src = graph.split(label, 2)
+    # The poster branch writes every 8th frame up to k, then k, to one image file that
+    # each overwrites (-update 1), so frame k is what remains. Dropping all frames
+    # before k would leave this output behind the video, and ffmpeg would hold back
+    # raw video frames (~1.4 MB each at 720p) until frame k arrived.
+    k = min(main - 1, max(0, round(built.poster * fps)))
+    poster = graph.add(poster_src, [
+        f"trim=end_frame={k + 1}", f"select='not(mod(n,8))+eq(n,{k})'",
+        "scale=in_color_matrix=bt601:in_range=tv:out_range=pc", "format=rgb24",
+    ])
+    return Composition(graph, vout, poster, frames, layout, card_layout, cues,
+                       tuple(shot.product for shot in c.shots), main / fps)
+
+
+def end_card_start(duration: float, beat: float, fps: int, last_word: float, length: float) -> int:
+    """The frame the end card starts on: ``length`` before the end, moved to the nearest beat
+    of the music when that keeps it between 1.5 and 2.5 s long (between 75 % and 125 % of
+    ``length``) and after the last spoken word."""
+    ideal = duration - length
+    earliest = max(last_word, duration - 1.25 * length)
+    latest = duration - 0.75 * length
+    on_beat = round(ideal / beat) * beat
+    start = on_beat if earliest <= on_beat <= latest else min(max(ideal, earliest), latest)
+    return max(1, round(start * fps))
+
+
+def _until(cues: list[Cue], end: float) -> list[Cue]:
+    """The cues cut at ``end`` (the end card), those starting after it left out."""
+    return [replace(cue, end=min(cue.end, end)) for cue in cues if cue.start < end - 0.05]
+
+
+def _watermark(c: Ctx) -> Overlay | None:
+    """The brand's logo, faint, in the first corner of the safe zone it fits in (the top-left
+    one first; never the top-right of a tall frame, where the platforms draw their buttons)."""
+    made = watermark(c.spec.brand, c.width, c.height)
+    if made is None:
+        return None
+    image, _ = made
+    zone = c.safe
+    when = (0.0, c.duration)
+    corners = [(zone.x, zone.y), (zone.x, zone.bottom - image.height), (zone.right - image.width, zone.bottom - image.height)]
+    if not c.tall:
+        corners.insert(1, (zone.right - image.width, zone.y))
+    for x, y in corners:
+        x, y = int(x) // 2 * 2 + 2, int(y) // 2 * 2 + 2
+        box = Box(x, y, image.width, image.height)
+        if c.layout.fits(box, when=when):
+            c.layout.place("watermark", box, when=when)
+            return c.ov.save(image, x, y, trim=False)
+    return None
+
+
+def _card_product(c: Ctx) -> Image.Image | None:
+    """What the end card shows of the product: the first cut-out, else the first photo's
+    product, cropped from its scene."""
+    staged = [look for look in c.looks if look.staged]
+    if staged:
+        with Image.open(staged[0].cutout) as opened:
+            return opened.convert("RGBA")
+    if not c.looks:
+        return None
+    look = c.looks[0]
+    box = look.product_box
+    pad_x, pad_y = box.w * 0.35, box.h * 0.2
+    with Image.open(look.path) as opened:
+        tile = opened.convert("RGB").crop((round(max(0, box.x - pad_x)), round(max(0, box.y - pad_y)),
+                                           round(min(look.size[0], box.right + pad_x)),
+                                           round(min(look.size[1], box.bottom + pad_y))))
+    tile = fit_image(tile.convert("RGBA"), 1600, 1600)
+    mask = Image.new("L", tile.size, 0)
+    from PIL import ImageDraw
+
+    ImageDraw.Draw(mask).rounded_rectangle((0, 0, tile.width - 1, tile.height - 1),
+                                           radius=round(min(tile.size) * 0.06), fill=255)
+    tile.putalpha(mask)
+    return tile
+
+
+def _speak_niced(script: Sequence[str], wav: Path, duration: float | None) -> Speech:
+    lower_thread_priority()  # like the render that waits for it
+    return speak(script, wav, duration)
+
+
+def _soundtrack_aac(exe: str, workdir: Path, *, duration: float, voice: Path | None,
+                    spans: list[tuple[float, float]], mood: str | None) -> Path:
+    lower_thread_priority()  # like the render that waits for it
+    wav, _ = soundtrack(exe, workdir, duration=duration, voice=voice, voice_start=VOICE_START_S,
+                        spans=spans, mood=mood)
+    return encode_aac(exe, wav, workdir / "soundtrack.m4a")
+
+
+def speak(script: Sequence[str], wav: Path, duration: float | None) -> Speech:
+    """The voiceover of a video: paced to a chosen ``duration`` (less the lead-in and the end
+    card), or at its natural pace when the video follows the speech, faster only when that
+    would not fit the longest video."""
+    room = speech_room(duration)
+    if duration is not None:
+        return synthesize_to_fit(script, wav, seconds=room)
+    speech = synthesize(script, wav)
+    return speech if speech.duration <= room else synthesize_to_fit(script, wav, seconds=room)
+
+
+def video_seconds(duration: float | None, speech: Speech | None) -> float:
+    """The chosen duration; else the speech with its lead-in and end card (within the bounds);
+    else the default."""
+    if duration is not None:
+        return float(duration)
+    if speech is None:
+        return DEFAULT_DURATION
+    return min(MAX_DURATION, max(MIN_DURATION, VOICE_START_S + speech.duration + END_CARD_S))
 
 
 # -- images --------------------------------------------------------------------------------------
@@ -240,7 +502,6 @@ def prepare_images(paths: Sequence[Path], workdir: Path, *, max_side: int) -> li
                 direct = (fmt == "JPEG" and im.mode in ("RGB", "L") and orientation in (0, 1)
                           and max(w, h) <= 4096)
                 if direct:
-                    rgb = im.convert("RGB")
                     src = path
                 else:
                     rgb = _flatten(ImageOps.exif_transpose(im))
@@ -256,8 +517,7 @@ def prepare_images(paths: Sequence[Path], workdir: Path, *, max_side: int) -> li
             if isinstance(exc, UnidentifiedImageError):
                 reason = "not a JPEG, PNG or WebP image"
             raise InvalidImageError(f"{label} is not a readable image: {reason}") from exc
-        sides, ends = _plain_borders(rgb)
-        out.append(SourceImage(i, src, w, h, sides, ends))
+        out.append(SourceImage(i, src, path, w, h))
     return out
 
 
@@ -267,32 +527,3 @@ def _flatten(im: Image.Image) -> Image.Image:
         white = Image.new("RGBA", im.size, (255, 255, 255, 255))
         return Image.alpha_composite(white, im).convert("RGB")
     return im.convert("RGB")
-
-
-def _plain_borders(rgb: Image.Image) -> tuple[str | None, str | None]:
-    """Colour of the left+right and of the top+bottom borders when each pair is one plain colour."""
-    small = rgb.copy()
-    small.thumbnail((120, 120), Image.Resampling.BILINEAR)
-    w, h = small.size
-    px = small.load()
-
-    def stats(coords: list[tuple[int, int]]) -> tuple[tuple[float, ...], float]:
-        chans = list(zip(*(px[c] for c in coords), strict=True))
-        means = tuple(statistics.fmean(ch) for ch in chans)
-        spread = max(statistics.pstdev(ch) for ch in chans)
-        return means, spread
-
-    left = stats([(x, y) for x in (0, 1) for y in range(h)])
-    right = stats([(x, y) for x in (w - 2, w - 1) for y in range(h)])
-    top = stats([(x, y) for y in (0, 1) for x in range(w)])
-    bottom = stats([(x, y) for y in (h - 2, h - 1) for x in range(w)])
-
-    def pair(a, b) -> str | None:
-        (ma, sa), (mb, sb) = a, b
-        if sa > _PLAIN_STDEV or sb > _PLAIN_STDEV:
-            return None
-        if max(abs(x - y) for x, y in zip(ma, mb, strict=True)) > _PLAIN_MATCH:
-            return None
-        return "#" + "".join(f"{round((x + y) / 2):02x}" for x, y in zip(ma, mb, strict=True))
-
-    return pair(left, right), pair(top, bottom)

@@ -1,8 +1,10 @@
-"""Short on-screen phrases derived from a product's description and the user's instructions."""
+"""On-screen text from a product's description and the user's instructions: whole sentences,
+short phrases, and text without emoji."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+|\s+[\u2022\u00b7|]\s*|^\s*[-*\u2022]\s+|\s+-\s+|\s+\u2013\s+", re.MULTILINE)
 _TAGS = re.compile(r"<[^>]+>")
@@ -14,61 +16,38 @@ _IMPERATIVE = re.compile(
 )
 
 
-def clean(text: str) -> str:
-    text = _TAGS.sub(" ", text or "")
-    text = text.replace("&amp;", "&").replace("&nbsp;", " ")
-    return " ".join(text.split())
-
-
 def sentences(text: str) -> list[str]:
     raw = _TAGS.sub(" ", text or "")
     parts = [" ".join(p.split()) for p in _SENTENCE.split(raw)]
     return [p.strip(" .;:!-\u2013\u2014") for p in parts if p and p.strip(" .;:!-")]
 
 
-def shorten(phrase: str, max_words: int, max_chars: int) -> str:
-    words = phrase.split()
-    if len(words) <= max_words and len(phrase) <= max_chars:
-        return phrase.strip(" ,;:")
-    words = words[:max_words]
-    while words and len(" ".join(words)) > max_chars:
-        words.pop()
-    while len(words) > 2 and words[-1].lower().strip(",;:") in _WEAK_END:
-        words.pop()
-    return " ".join(words).strip(" ,;:") or phrase[:max_chars].strip()
-
-
-def bullets(description: str, instructions: str = "", title: str = "", n_max: int = 4) -> list[str]:
-    """2-4 short spec call-outs: sentences and their comma clauses, cut to a few words."""
+def bullets(description: str, instructions: str = "", title: str = "", n_max: int = 4,
+            max_chars: int = 60) -> list[str]:
+    """Up to ``n_max`` spec call-outs, the merchant's instructions first, then the description:
+    whole sentences (or the parts of one that a semicolon or a dash separates) short enough
+    for a call-out. A longer sentence is left out, never cut into a fragment."""
     found: list[str] = []
-    for source in (description, instructions):
-        for sentence in sentences(source):
-            clauses = [sentence] if len(sentence) <= 60 else [
-                c.strip() for c in re.split(r",|\(|\)| with ", sentence)]
-            for clause in clauses:
-                phrase = shorten(clause, 10, 60)
-                if len(phrase) >= 3 and phrase.lower() not in {f.lower() for f in found}:
-                    found.append(_cap(phrase))
-                if len(found) >= n_max:
-                    return found
-        if len(found) >= 2:
-            return found
-    generic = ["Thoughtful, durable design", "Premium materials", "Ready for everyday use"]
-    for g in generic:
-        if len(found) >= 2:
-            break
-        found.append(g)
-    return found[:n_max]
-
-
-def tagline(description: str, instructions: str, title: str) -> str:
-    """One short line for the lifestyle recipe: the user's words first, then the description."""
     for source in (instructions, description):
         for sentence in sentences(source):
             if source is instructions and _IMPERATIVE.match(sentence):
                 continue  # a directive ("Focus on ..."), not copy to show
-            if len(sentence.split()) >= 2:
-                return _cap(shorten(sentence, 9, 60))
+            if 3 <= len(sentence) <= max_chars and sentence.lower() not in {f.lower() for f in found}:
+                found.append(_cap(sentence))
+            if len(found) >= n_max:
+                return found
+    return found or [title]
+
+
+def tagline(description: str, instructions: str, title: str, max_chars: int = 60) -> str:
+    """One short line for the lifestyle recipe: the user's words first, then the description;
+    a whole sentence, else the title."""
+    for source in (instructions, description):
+        for sentence in sentences(source):
+            if source is instructions and _IMPERATIVE.match(sentence):
+                continue
+            if len(sentence.split()) >= 2 and len(sentence) <= max_chars:
+                return _cap(sentence)
     return title or "Made for you"
 
 
@@ -100,3 +79,35 @@ def phrases(text: str, duration: float, *, max_words: int = 5, min_slot: float =
 
 def _cap(s: str) -> str:
     return s[:1].upper() + s[1:] if s else s
+
+
+# Pictographs, dingbats, flags, keycaps, skin tones and the joiners between them: spoken as
+# nothing and drawn as empty boxes by most fonts, so a script and its captions leave them out.
+_EMOJI = re.compile(
+    "["
+    "\U0001F000-\U0001FAFF"  # pictographs, emoticons, transport, flags' regional letters
+    "\u2600-\u27BF"  # miscellaneous symbols and dingbats
+    "\u2B00-\u2BFF"  # arrows and stars (the star emoji)
+    "\u2300-\u23FF"  # watch, hourglass, alarm clock…
+    "\uFE00-\uFE0F"  # variation selectors
+    "\u200D\u20E3"  # zero-width joiner, combining keycap
+    "\U000E0020-\U000E007F"  # tag characters (subdivision flags)
+    "]+"
+)
+
+
+def strip_emoji(text: str) -> str:
+    """``text`` without emoji, and without the double spaces they leave behind."""
+    stripped = _EMOJI.sub(" ", text or "")
+    return "\n".join(" ".join(line.split()) for line in stripped.split("\n")).strip()
+
+
+def is_rtl(text: str) -> bool:
+    """Whether the first letter with a strong direction is right-to-left (Arabic, Hebrew…)."""
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return False

@@ -18,23 +18,41 @@ from flask_wtf.csrf import CSRFError
 from .. import accounts
 from ..extensions import db, login_manager, sqlite_reads_only
 from ..models import User
+from ..numbers import parse_id
+from ..storage import current_storage
 
 # Endpoints that work before the first user exists, or without logging in.
-PUBLIC_ENDPOINTS = {"auth.setup", "auth.login", "static", "media.signed"}
-NON_HTML_BLUEPRINTS = {"api", "webhooks", "system"}
+PUBLIC_ENDPOINTS = {
+    "auth.setup", "auth.login", "static", "media.signed", "share.page", "share.player", "share.media_file",
+}
+NON_HTML_BLUEPRINTS = {"api", "webhooks", "system", "storefront"}
+JSON_PATHS = ("/api/", "/storefront/")
 NO_WORKSPACE = "Your account is not a member of any workspace. Ask a workspace owner to add you."
 
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https://i.ytimg.com; "
-    "media-src 'self'; frame-src https://www.youtube-nocookie.com; object-src 'none'; base-uri 'self'; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https://i.ytimg.com{media}; "
+    "media-src 'self'{media}; frame-src https://www.youtube-nocookie.com; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+CSP_EXTENSION = "reelboard.content_security_policy"
 
 
 def init_app(app: Flask) -> None:
-    from . import auth, catalog, filters, media, products, settings, system, videos
+    from . import (
+        auth,
+        brand,
+        catalog,
+        distribution,
+        filters,
+        media,
+        products,
+        settings,
+        share,
+        system,
+        videos,
+    )
 
-    for module in (auth, catalog, media, products, settings, system, videos):
+    for module in (auth, brand, catalog, distribution, media, products, settings, share, system, videos):
         app.register_blueprint(module.bp)
     filters.init_app(app)
 
@@ -45,6 +63,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_reads_only_for_safe_methods)
     app.teardown_request(_end_reads_only)
     app.before_request(_first_run_and_login)
+    app.before_request(_refuse_nul)  # after the workspace is known: an oversized body is said beside its field
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(404, _not_found)
@@ -52,8 +71,28 @@ def init_app(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def _load_user(alternative_id: str) -> User | None:
+    """The user of a session or remember cookie, unless its sessions were ended since."""
+    user_id, _, version = alternative_id.partition(":")
+    parsed = parse_id(user_id)
+    user = db.session.get(User, parsed) if parsed is not None else None
+    if user is None or str(user.session_version) != version:
+        return None
+    return user
+
+
+NUL_REFUSED = "The request contains a NUL character, which no field accepts. Remove it and try again."
+
+
+def _refuse_nul():
+    """A NUL character is never part of a search, a name or a form field, and PostgreSQL cannot
+    store or compare one: refused before any view sees it."""
+    if request.path.startswith(JSON_PATHS):  # the API names the parameter at fault itself; a storefront finds nothing
+        return None
+    values = [*request.args.items(multi=True), *(request.form.items(multi=True) if request.form else ())]
+    if any("\x00" in key or "\x00" in value for key, value in values):
+        return render_template("error.html", title="Not accepted", message=NUL_REFUSED), 400
+    return None
 
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -75,7 +114,7 @@ def _first_run_and_login():
     endpoint = request.endpoint or ""
     if endpoint in PUBLIC_ENDPOINTS or endpoint.split(".")[0] in NON_HTML_BLUEPRINTS:
         return None
-    if request.path.startswith("/api/"):  # no route matched (404/405): the API answers in JSON
+    if request.path.startswith(JSON_PATHS):  # no route matched (404/405): the API answers in JSON
         return None
     if not _setup_done():
         return redirect(url_for("auth.setup"))
@@ -97,8 +136,20 @@ def _setup_done() -> bool:
     return state["done"]
 
 
+def content_security_policy() -> str:
+    """The policy, allowing the object store's origin for images and video where media is
+    redirected there (S3): the browser refuses a redirected image or video otherwise."""
+    policy = current_app.extensions.get(CSP_EXTENSION)
+    if policy is None:
+        origin = current_storage().origin
+        policy = current_app.extensions[CSP_EXTENSION] = CONTENT_SECURITY_POLICY.format(
+            media=f" {origin}" if origin else ""
+        )
+    return policy
+
+
 def _security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("Content-Security-Policy", content_security_policy())
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if response.mimetype == "text/html":
@@ -114,7 +165,7 @@ def _csrf_error(error: CSRFError):
 
 
 def _not_found(error):
-    if request.path.startswith("/api/"):
+    if request.path.startswith(JSON_PATHS):
         return {"error": {"code": "not_found", "message": "Not found."}}, 404
     return render_template("error.html", title="Not found", message="There is nothing here."), 404
 

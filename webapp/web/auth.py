@@ -48,6 +48,8 @@ def setup():
             getattr(form, error.field or "email").errors.append(str(error))
         else:
             workspace, _, _ = accounts.workspace_for(user, None)
+            # the demo workspace `make run` seeded has a plan already: the one chosen here wins
+            accounts.change_plan(user, workspace, form.plan.data)
             if form.demo.data:
                 demo.seed_demo_catalog(workspace)
             login_user(user)
@@ -76,6 +78,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    accounts.end_sessions(current_user)  # every session and remember cookie, not just this one
     logout_user()
     session.clear()
     flash("You are logged out.", "info")

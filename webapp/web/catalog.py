@@ -8,8 +8,7 @@ redirect after a change), so everything works without JavaScript too.
 from __future__ import annotations
 
 import re
-import time
-from pathlib import Path
+from pathlib import PurePosixPath
 
 from flask import (
     Blueprint,
@@ -30,9 +29,10 @@ from wtforms import HiddenField, StringField, TextAreaField
 from .. import media
 from ..catalog import importer, products
 from ..catalog.images import megabytes
-from ..catalog.products import MAX_ID, CatalogError, Upload
+from ..catalog.products import CatalogError, Upload
 from ..generation.errors import NotFound
 from ..generation.service import get_product
+from ..storage import NotStored, current_storage
 
 bp = Blueprint("catalog", __name__)
 
@@ -83,8 +83,6 @@ def _fragment_status(status: int) -> int:
 
 
 def _product_or_404(product_id: int):
-    if product_id > MAX_ID:
-        abort(404)
     try:
         return get_product(g.workspace, product_id)
     except NotFound:
@@ -247,16 +245,24 @@ def _upload_path(token: str) -> str:
 
 
 def _keep_upload(data: bytes) -> str:
-    """Keeps the file between the preview and the confirmation (on MEDIA_DIR, which every web
-    process sees), dropping this workspace's uploads older than a day."""
-    folder = media.media_root() / IMPORT_FOLDER / str(g.workspace.id)
-    if folder.is_dir():
-        for old in folder.glob("*.csv"):
-            if old.stat().st_mtime < time.time() - UPLOAD_KEPT_S:
-                old.unlink(missing_ok=True)
-    relative = media.new_path(f"{IMPORT_FOLDER}/{g.workspace.id}", ".csv")
-    media.write_atomically(relative, data)
-    return Path(relative).stem
+    """Keeps the file between the preview and the confirmation (in the media storage, which
+    every web process reaches), dropping this workspace's uploads older than a day."""
+    folder = f"{IMPORT_FOLDER}/{g.workspace.id}"
+    current_storage().delete_older_than(folder, UPLOAD_KEPT_S)
+    key = media.new_path(folder, ".csv")
+    media.write_atomically(key, data)
+    return PurePosixPath(key).stem
+
+
+def _kept_upload(token: str) -> bytes | None:
+    """The file kept for ``token`` in this workspace; None when there is none (any more)."""
+    if not UPLOAD_TOKEN.match(token):
+        return None
+    try:
+        with media.open_reader(_upload_path(token)) as kept:
+            return kept.read()
+    except NotStored:
+        return None
 
 
 @bp.get("/products/import")
@@ -287,17 +293,17 @@ def import_preview():
 def import_confirm():
     form = ConfirmImportForm()
     token = form.upload.data or ""
-    if not form.validate_on_submit() or not UPLOAD_TOKEN.match(token) or not media.absolute(_upload_path(token)).is_file():
+    data = _kept_upload(token) if form.validate_on_submit() else None
+    if data is None:
         form = ImportForm(formdata=None)
         form.file.errors = ["This import has expired or was already done. Upload the file again."]
         return _import_page("partials/import_form.html", 422, form=form)
-    path = media.absolute(_upload_path(token))
     try:
-        report = importer.import_file(g.workspace, path.read_bytes())
+        report = importer.import_file(g.workspace, data)
     except importer.ImportRefused as error:
         form = ImportForm(formdata=None)
         form.file.errors = [str(error)]
         return _import_page("partials/import_form.html", 422, form=form)
     finally:
-        path.unlink(missing_ok=True)
+        media.remove(_upload_path(token))
     return _import_page("partials/import_result.html", report=report)

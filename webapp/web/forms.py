@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -13,12 +15,29 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    Length,
+    Optional,
+    ValidationError,
+)
+
+from .. import accounts
+from ..generation import choice, service
+
+
+def valid_email(form, field) -> None:
+    """The email rule of ``accounts.checked_email``, beside the field."""
+    try:
+        accounts.checked_email(field.data or "")
+    except accounts.AccountError as error:
+        raise ValidationError(str(error)) from None
 
 
 class SetupForm(FlaskForm):
     name = StringField("Your name", validators=[Length(max=120)])
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField("Email", validators=[DataRequired(), valid_email])
     password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=128)])
     confirm = PasswordField(
         "Repeat the password", validators=[DataRequired(), EqualTo("password", "The passwords do not match.")]
@@ -29,63 +48,115 @@ class SetupForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Email()])
+    email = EmailField("Email", validators=[DataRequired(), valid_email])
     password = PasswordField("Password", validators=[DataRequired()])
     remember = BooleanField("Keep me logged in")
     next = HiddenField()
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired()])
+    password = PasswordField("New password", validators=[DataRequired(), Length(min=8, max=128)])
+    confirm = PasswordField(
+        "Repeat the new password", validators=[DataRequired(), EqualTo("password", "The passwords do not match.")]
+    )
 
 
 class TokenForm(FlaskForm):
     name = StringField("Token name", validators=[DataRequired(), Length(max=80)])
 
 
-class GenerateForm(FlaskForm):
-    """One video for one product. Choices are filled by the view; rules are checked by
-    ``generation.service`` so the form and the API refuse the same things the same way."""
+class PlanForm(FlaskForm):
+    plan = SelectField("Plan")
+
+
+class VideoChoices(FlaskForm):
+    """What a generate form and the bulk bar ask about the videos. Its rules are not here: the
+    answers go through the input contract (``generation.contract``), and a refusal comes back
+    beside the field it names (``field_for``)."""
+
+    provider = SelectField("Made by", validate_choice=False)
+    model = SelectField("Model", validate_choice=False)
+    aspect_ratio = SelectField(
+        "Aspect ratio",
+        choices=[("16:9", "16:9 landscape"), ("9:16", "9:16 vertical (Reels, TikTok, Shorts)"), ("1:1", "1:1 square")],
+        default="16:9",
+    )
+    duration = IntegerField("Length (seconds)", validators=[Optional()], render_kw={"min": 5, "max": 30})
+    voiceover = BooleanField("Voiceover: a voice speaks the script", default=True)
+    music = BooleanField("Add a music bed")
+
+    FIELDS: ClassVar[dict[str, str]] = {
+        "provider": "provider", "model": "model", "options.aspectRatio": "aspect_ratio",
+        "options.duration": "duration", "options.music": "music", "options.voiceover": "voiceover",
+    }
+
+    def options(self) -> dict:
+        return {"aspect_ratio": self.aspect_ratio.data, "duration": self.duration.data,
+                "voiceover": bool(self.voiceover.data), "music": bool(self.music.data)}
+
+    def choice(self) -> dict:
+        return {"provider": self.provider.data or None, "model": self.model.data or None}
+
+    def field_for(self, name: str | None):
+        """The form field that an error from the input contract is about (the first, else)."""
+        fields = {**VideoChoices.FIELDS, **self.FIELDS}
+        for prefix, attribute in sorted(fields.items(), key=lambda kv: -len(kv[0])):
+            if name and (name == prefix or name.startswith((prefix + "[", prefix + "."))):
+                return getattr(self, attribute)
+        return next(iter(self))
+
+
+class GenerateForm(VideoChoices):
+    """One video for one product."""
 
     product_id = SelectField("Product", coerce=str, validate_choice=False)
     template = HiddenField("Template", default="product_showcase")
     custom_instructions = TextAreaField("Custom instructions", render_kw={"maxlength": 500, "rows": 3})
-    aspect_ratio = SelectField(
-        "Aspect ratio",
-        choices=[("16:9", "16:9 landscape"), ("9:16", "9:16 vertical"), ("1:1", "1:1 square")],
-        default="16:9",
-    )
-    duration = IntegerField(
-        "Duration (seconds)",
-        default=8,
-        validators=[InputRequired("Give the duration in seconds.")],
-        render_kw={"min": 5, "max": 30},
-    )
-    captions = TextAreaField("Captions (one per line, spread over the video)", render_kw={"rows": 2})
-    music = BooleanField("Add a music bed")
+    script = TextAreaField("Script: what the voiceover says, line by line", render_kw={"rows": 5})
+    script_edited = HiddenField(default="")  # set by the page once the merchant types in the script
+    captions = TextAreaField("Captions (one per line, spread over the video; replace the word-by-word captions)",
+                             render_kw={"rows": 2})
 
-    def options(self) -> dict:
+    FIELDS: ClassVar[dict[str, str]] = {
+        "productId": "product_id", "template": "template", "customInstructions": "custom_instructions",
+        "options.script": "script", "options.captions": "captions",
+    }
+
+    def request_data(self) -> dict:
+        """The form's answers, as the input contract reads them (``generation.contract.CreateVideo``)."""
         return {
-            "aspect_ratio": self.aspect_ratio.data,
-            "duration": self.duration.data,
-            "music": bool(self.music.data),
-            "captions": [line for line in (self.captions.data or "").splitlines() if line.strip()],
+            "product_id": self.product_id.data, "template": self.template.data,
+            "custom_instructions": self.custom_instructions.data or "", **self.choice(),
+            "options": {**self.options(), "script": self.script.data or None,
+                        "captions": [line for line in (self.captions.data or "").splitlines() if line.strip()]},
         }
 
-    def field_for(self, name: str | None):
-        """The form field that an error from the generation service is about."""
-        fields = {
-            "productId": self.product_id,
-            "template": self.template,
-            "customInstructions": self.custom_instructions,
-            "options.aspectRatio": self.aspect_ratio,
-            "options.duration": self.duration,
-            "options.music": self.music,
-        }
-        if name and name.startswith("options.captions"):
-            return self.captions
-        return fields.get(name or "", self.product_id)
 
-
-class BulkForm(FlaskForm):
+class BulkForm(VideoChoices):
     template = SelectField("Template")
-    aspect_ratio = GenerateForm.aspect_ratio
-    duration = GenerateForm.duration
-    music = BooleanField("Add a music bed")
     skip_existing = BooleanField("Skip products that already have a completed video with this template", default=True)
+
+    FIELDS: ClassVar[dict[str, str]] = {"template": "template", "skipExisting": "skip_existing"}
+
+    def request_data(self, product_ids: list[str]) -> dict:
+        """The bar's answers, as the input contract reads them (``generation.contract.BulkCreate``)."""
+        return {"product_ids": product_ids, "template": self.template.data, "skip_existing": self.skip_existing.data,
+                **self.choice(), "options": self.options()}
+
+
+def fill_choices(form: VideoChoices) -> None:
+    """The providers a video may choose here (the default first), and their models."""
+    offers = choice.offers()
+    form.provider.choices = [(offer.name, offer.label) for offer in offers]
+    form.model.choices = [("", "Its default")] + [
+        (model.key, f"{offer.label}: {model.name} ({model.rules()})") for offer in offers for model in offer.models
+    ]
+
+
+def fill_generate_form(form: GenerateForm, product) -> None:
+    """Fills what the generate form offers, and the script the video will say (the product's
+    own, until the merchant types instructions or edits it)."""
+    fill_choices(form)
+    if product is not None and not form.script.data:
+        form.script.data = service.draft_script(product, form.custom_instructions.data or "")

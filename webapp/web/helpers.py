@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import render_template, request
 
+from ..numbers import parse_int
+
 USAGE_CHANGED = "usage-changed"
 VIDEOS_FINISHED = "videos-finished"
 PRODUCTS_CHANGED = "products-changed"
@@ -18,9 +20,12 @@ def fragment_or_page(page_template: str, fragment_template: str, **context):
     return render_template(page_template, **context)
 
 
+MAX_PAGE = 100_000
+
+
 def page_number() -> int:
-    value = request.args.get("page", "1")
-    return max(1, min(int(value), 100_000)) if value.isdigit() else 1
+    """The ``page`` argument; 1 for anything that is not a page number."""
+    return parse_int(request.args.get("page", "1"), minimum=1, maximum=MAX_PAGE) or 1
 
 
 def usage_changed(*more_events: str) -> dict[str, str]:

@@ -15,14 +15,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..generation.service import queue_positions
+from ..generation.queue import queue_positions
 from ..models import Video, Workspace
+from ..numbers import parse_id
 from .helpers import VIDEOS_FINISHED, usage_changed
 
 ROW_TEMPLATES = {
     "list": "partials/video_row.html",
     "detail": "partials/video_detail_live.html",
     "product": "partials/product_video.html",
+    "products": "partials/product_latest_video.html",
 }
 MAX_WATCHED = 100
 
@@ -39,8 +41,9 @@ def _parse_watch(watch: str) -> dict[int, str]:
     watched = {}
     for item in watch.split(",")[:MAX_WATCHED]:
         video_id, _, value = item.partition(":")
-        if video_id.isdigit():
-            watched[int(video_id)] = value
+        parsed = parse_id(video_id)
+        if parsed is not None:
+            watched[parsed] = value
     return watched
 
 

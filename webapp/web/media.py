@@ -1,56 +1,61 @@
-"""Serves files from MEDIA_DIR: to members of the owning workspace, or by a signed link."""
+"""Serves stored files to members of the owning workspace, or to whoever holds a signed link
+(``media.public_url`` on the filesystem: a remote provider fetching a product image, a share page).
+
+A file is asked for by its record (a video and which of its files, an image, a template's
+preview), never by a path: the record is looked up in the viewer's workspace and the stored
+key comes from it, so no spelling of a path can reach another workspace's file. With media in
+S3 the answer is a redirect to a presigned link of that one object (``storage.response``).
+"""
 
 from __future__ import annotations
 
-import re
-
-from flask import Blueprint, abort, g, request, send_file
+from flask import Blueprint, abort, g, request
 
 from .. import media
+from ..catalog.products import image_file
+from ..generation.errors import NotFound
+from ..generation.previews import instant_file
+from ..generation.service import video_file
+from ..generation.templates import preview_file
 
 bp = Blueprint("media", __name__)
 
-# Folders whose second path segment is the owning workspace id.
-WORKSPACE_FOLDERS = {"products", "videos"}
-SHARED_FOLDERS = {"previews"}
+VIDEO_KINDS = "any(video, poster, captions)"
+PREVIEW_KINDS = "any(preview, poster)"
 
 
-def may_read(relative: str, workspace_id: int) -> bool:
-    folder, _, rest = relative.partition("/")
-    if folder in SHARED_FOLDERS:
-        return True
-    owner = rest.partition("/")[0]
-    return folder in WORKSPACE_FOLDERS and owner == str(workspace_id)
-
-
-def send_media(relative: str, download_name: str | None = None):
-    """The file, cached by the browser only (it is not public), as an attachment when named."""
+def _send(find, *args):
     try:
-        path = media.absolute(relative)
-    except ValueError:
+        file = find(*args)
+    except NotFound:
         abort(404)
-    if not path.is_file():
-        abort(404)
-    if download_name:
-        download_name = re.sub(r"[^A-Za-z0-9._-]+", "-", download_name).strip("-.")[:100] + path.suffix
-    response = send_file(
-        path, conditional=True, max_age=3600, as_attachment=bool(download_name), download_name=download_name or None
-    )
-    response.cache_control.public = False
-    response.cache_control.private = True
-    return response
+    return media.send(file, as_attachment=request.args.get("download") == "1")
 
 
-@bp.get("/media/<path:relative>")
-def serve(relative: str):
-    if not may_read(relative, g.workspace.id):
-        abort(404)
-    return send_media(relative, request.args.get("download"))
+@bp.get(f"/media/videos/<int:video_id>/<{VIDEO_KINDS}:kind>")
+def video(video_id: int, kind: str):
+    return _send(video_file, g.workspace, video_id, kind)
+
+
+@bp.get("/media/images/<int:image_id>")
+def image(image_id: int):
+    return _send(image_file, g.workspace, image_id)
+
+
+@bp.get(f"/media/templates/<key>/<{PREVIEW_KINDS}:kind>")
+def template_preview(key: str, kind: str):
+    return _send(preview_file, key, kind, request.args.get("aspect"))
+
+
+@bp.get("/media/previews/<digest>/<any(video, poster):kind>")
+def instant_preview(digest: str, kind: str):
+    return _send(instant_file, g.workspace, digest, kind)
 
 
 @bp.get("/media/signed/<token>")
 def signed(token: str):
-    relative = media.unsign(token)
-    if relative is None:
+    """A file anyone holding the link may read while it lasts: the token is a key we signed."""
+    path = media.unsign(token)
+    if path is None:
         abort(404)
-    return send_media(relative)
+    return media.send(media.MediaFile(path))

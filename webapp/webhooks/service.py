@@ -1,8 +1,9 @@
 """Receiving a provider's callback: verify, parse, find the video, drop duplicates, apply.
 
-A report is applied through ``worker.apply_status``, the same path as a poll, so a callback
-can never do what a poll could not (move a finished video, skip the mirror, refund twice).
-Every refusal happens before anything is written. A delivery is claimed by its webhook-id
+Each provider verifies its own signature (Standard Webhooks for RCK, Kie.ai's HMAC of the task
+id for Kie.ai). A report is applied by ``generation.reports``, the same code as a poll, so a
+callback can never do what a poll could not (move a finished video, skip the mirror, refund
+twice). Every refusal happens before anything is written. A delivery is claimed by its webhook-id
 (a unique row) before it is applied, so concurrent copies of one delivery apply once; if it
 cannot be applied now, the claim is released and the provider is asked to send it again.
 """
@@ -13,19 +14,21 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..generation.lifecycle import record_event, transition
-from ..generation.worker import apply_status, build_request
+from ..generation.reports import apply_callback
 from ..models import Video, VideoStatus, WebhookDelivery, utcnow
-from ..providers.base import Provider, ProviderError, WebhookReport
+from ..providers.base import (
+    BadSignature,
+    Provider,
+    ProviderError,
+    ProviderNotConfigured,
+    WebhookReport,
+)
 from ..providers.registry import get_provider
-from . import signature
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +55,9 @@ def receive(provider_name: str, headers: Mapping[str, str], body: bytes, outcome
     """Handles one delivery to /webhooks/<provider> (``outcome`` None) or to the legacy RCK
     /internal/videos/success|failure (``outcome`` "success" or "failure")."""
     provider = _provider(provider_name)
-    delivery_id = _verified(headers, body)
+    delivery_id = _verified(provider, headers, body)
     try:
-        report = provider.parse_callback(outcome, body) if outcome else provider.parse_webhook(headers, body)
+        report = provider.parse_webhook(headers, body, outcome)
     except ProviderError as error:
         raise WebhookRefused(400, "invalid_payload", str(error)) from error
     video = _video(provider_name, report)
@@ -64,14 +67,15 @@ def receive(provider_name: str, headers: Mapping[str, str], body: bytes, outcome
     if not _claim(delivery_id, provider_name):
         return Receipt("duplicate", video.id, video.status)
     try:
-        changed = _apply(video, report, provider, delivery_id)
+        changed = apply_callback(db.session.get(Video, video.id), report, provider, delivery_id)
     except Exception as error:
         log.exception("webhook %s from %s for video %s failed", delivery_id, provider_name, video.id)
         _release(delivery_id)
         raise WebhookRefused(503, "retry_later", "The callback could not be applied now; send it again later.") from error
     current = db.session.scalar(select(Video.status).where(Video.id == video.id))
     db.session.commit()
-    if report.status.state.finished and current == VideoStatus.GENERATING.value:
+    finished = report.status is not None and report.status.state.finished
+    if finished and current == VideoStatus.GENERATING.value:
         # the finished video could not be copied yet (the mirror will be retried)
         _release(delivery_id)
         raise WebhookRefused(503, "retry_later", "The finished video could not be copied yet; send the callback again later.")
@@ -83,23 +87,21 @@ def _provider(name: str) -> Provider:
         provider = get_provider(name)
     except ProviderError as error:
         raise WebhookRefused(404, "not_found", f"There is no video provider {name!r}.") from error
-    if not getattr(provider, "webhooks", False):
-        raise WebhookRefused(404, "not_found", f"{name} does not send callbacks; its videos are polled.")
+    if not provider.capabilities.callbacks:
+        raise WebhookRefused(404, "not_found", f"{provider.label} does not send callbacks; its videos are polled.")
     return provider
 
 
-def _verified(headers: Mapping[str, str], body: bytes) -> str:
-    configured = current_app.config["WEBHOOK_SECRET"]
-    if not configured:
-        raise WebhookRefused(503, "not_configured", "Callbacks are not accepted: WEBHOOK_SECRET is not set.")
+def _verified(provider: Provider, headers: Mapping[str, str], body: bytes) -> str:
+    """The delivery's id, once the provider's own signature scheme accepts it."""
     try:
-        keys = signature.parse_secrets(configured)
-    except signature.SignatureError as error:
+        return provider.verify_webhook(headers, body, time.time())
+    except ProviderNotConfigured as error:
         raise WebhookRefused(503, "not_configured", str(error)) from error
-    try:
-        return signature.verify(keys, headers, body, time.time())
-    except signature.SignatureError as error:
+    except BadSignature as error:
         raise WebhookRefused(401, "invalid_signature", str(error)) from error
+    except ProviderError as error:  # the body does not even say which job it is about
+        raise WebhookRefused(400, "invalid_payload", str(error)) from error
 
 
 def _video(provider_name: str, report: WebhookReport) -> Video:
@@ -131,27 +133,3 @@ def _release(delivery_id: str) -> None:
     db.session.rollback()
     db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.delivery_id == delivery_id[:255]))
     db.session.commit()
-
-
-def _apply(video: Video, report: WebhookReport, provider: Provider, delivery_id: str) -> bool:
-    video = db.session.get(Video, video.id)
-    if video.status == VideoStatus.PENDING.value:
-        # the submit reached the provider but its answer has not been recorded (still in
-        # flight, or lost): the callback proves the job exists, so the video is generating
-        low = provider.poll_interval[0]
-        transition(
-            video,
-            VideoStatus.GENERATING,
-            f"Started by {provider.name} (reported by its callback)",
-            external_job_id=report.external_id or video.external_job_id or provider.find_submitted(build_request(video)),
-            progress=0,
-            progress_message="Starting",
-            poll_interval_s=low,
-            next_poll_at=utcnow() + timedelta(seconds=low),
-            lease_owner=None,
-            lease_expires_at=None,
-        )
-        video = db.session.get(Video, video.id)
-    state = report.status.state.value
-    record_event(video.id, "webhook", f"Callback from {provider.name} ({delivery_id[:60]}): {state}")
-    return apply_status(video, report.status, provider)

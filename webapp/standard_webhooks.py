@@ -48,7 +48,7 @@ def verify(keys: list[bytes], headers: Mapping[str, str], body: bytes, now: floa
     signatures = lowered.get("webhook-signature", "").split()
     if not (message_id and timestamp and signatures):
         raise SignatureError("The webhook-id, webhook-timestamp and webhook-signature headers are required.")
-    if not timestamp.isdigit():
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
         raise SignatureError("webhook-timestamp must be a Unix time in seconds.")
     if abs(now - int(timestamp)) > TOLERANCE_S:
         raise SignatureError("webhook-timestamp is more than 5 minutes from now: the delivery is stale or replayed.")

@@ -1,0 +1,147 @@
+"""Photo analysis, cut-outs and crops, scored against the demo generator's true silhouettes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from webapp.catalog.demo import DEMO_PRODUCTS, demo_shot
+from webapp.render.compose import (
+    PhotoError,
+    analyse,
+    backdrop_png,
+    cut_out,
+    fill_crop,
+    product_stage,
+    shadow_png,
+)
+from webapp.render.layout import Box
+
+PACKSHOTS = [(p.key, i) for p in DEMO_PRODUCTS for i, s in enumerate(p.shots) if s.kind == "packshot"]
+SCENES = [(p.key, i) for p in DEMO_PRODUCTS for i, s in enumerate(p.shots) if s.kind == "scene"]
+# Cut-outs that score below 0.9 today (see the report): a lamp's glow, a kettle's dark handle
+# on a dark sweep, a tote whose canvas merges with the slate sweep's shadow.
+KNOWN_WEAK = {("aurora-lamp", 0), ("brew-kettle", 0), ("canvas-tote", 0), ("nimbus-mug", 2)}
+
+
+def _save(tmp_path, key, position):
+    shot = demo_shot(key, position)
+    path = tmp_path / f"{key}-{position}.jpg"
+    shot.image.save(path, quality=90)
+    return shot, path
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / (a | b).sum())
+
+
+def _cover(box: Box, inner: Box) -> float:
+    w = max(0.0, min(box.right, inner.right) - max(box.x, inner.x))
+    h = max(0.0, min(box.bottom, inner.bottom) - max(box.y, inner.y))
+    return w * h / (inner.w * inner.h)
+
+
+@pytest.mark.parametrize("key,position", [
+    pytest.param(k, i, marks=pytest.mark.xfail(strict=True, reason="known weak cut-out")) if (k, i) in KNOWN_WEAK
+    else (k, i) for k, i in PACKSHOTS if i == 0 or (k, i) in KNOWN_WEAK
+])
+def test_cut_out_matches_the_true_silhouette(tmp_path, key, position):
+    shot, path = _save(tmp_path, key, position)
+    cut = cut_out(path, tmp_path / "cut.png")
+    with Image.open(cut.path) as png:
+        assert png.mode == "RGBA" and png.size == cut.size
+        rgba = np.asarray(png)
+    alpha = np.zeros(shot.mask.shape, bool)
+    x, y = int(cut.box.x), int(cut.box.y)
+    alpha[y:y + rgba.shape[0], x:x + rgba.shape[1]] = rgba[..., 3] > 127
+    assert _iou(alpha, shot.mask) >= 0.9
+    assert 0 < (rgba[..., 3] % 255).sum()  # a feathered edge, not a hard stencil
+
+
+def test_the_hole_of_a_mug_handle_is_transparent(tmp_path):
+    shot, path = _save(tmp_path, "nimbus-mug", 0)
+    cut = cut_out(path, tmp_path / "mug.png")
+    rgba = np.asarray(Image.open(cut.path))
+    box = shot.product_box
+    # the handle is on the right: a row through its middle crosses body, hole, handle
+    row = int(box.y + box.h * 0.5)
+    truth = shot.mask[row, int(box.x):int(box.right)]
+    hole = np.nonzero(~truth)[0]
+    assert len(hole) > 10
+    hole_x = int(box.x) + int(np.median(hole))
+    assert rgba[row - int(cut.box.y), hole_x - int(cut.box.x), 3] < 30
+
+
+@pytest.mark.parametrize("key,position", [("nimbus-mug", 0), ("stride-sneaker", 0), ("summit-bottle", 0),
+                                          ("orbit-headphones", 2)])
+def test_packshots_are_recognised_with_their_product_box(tmp_path, key, position):
+    shot, path = _save(tmp_path, key, position)
+    analysis = analyse(path)
+    assert analysis.kind == "packshot"
+    true = shot.product_box
+    assert _cover(analysis.product_box, true) > 0.97
+    assert analysis.product_box.w * analysis.product_box.h < 1.15 * true.w * true.h
+
+
+@pytest.mark.parametrize("key,position", [
+    pytest.param(k, i, marks=pytest.mark.xfail(strict=True, reason="a small product on a pale kitchen set"))
+    if (k, i) == ("summit-bottle", 3) else (k, i) for k, i in SCENES
+])
+def test_scenes_are_recognised_as_scenes(tmp_path, key, position):
+    _, path = _save(tmp_path, key, position)
+    assert analyse(path).kind == "scene"
+
+
+@pytest.mark.parametrize("aspect", ["16:9", "9:16", "1:1"])
+@pytest.mark.parametrize("image_size,product", [((1600, 1067), Box(1100, 500, 200, 400)),
+                                                 ((1067, 1600), Box(80, 200, 300, 300)),
+                                                 ((1200, 1200), Box(500, 900, 200, 250))])
+def test_a_fill_crop_has_the_frame_aspect_and_contains_the_product(aspect, image_size, product):
+    crop = fill_crop(image_size, product, aspect)
+    w, h = (float(n) for n in aspect.split(":"))
+    assert crop.w / crop.h == pytest.approx(w / h, rel=1e-6)
+    assert Box(0, 0, *image_size).contains(crop)
+    assert crop.contains(product)
+    # as large as the photo allows: one side is the photo's whole side
+    assert crop.w == pytest.approx(image_size[0]) or crop.h == pytest.approx(image_size[1])
+
+
+def test_a_crop_of_a_demo_scene_keeps_the_product(tmp_path):
+    shot, path = _save(tmp_path, "trail-pack", 1)
+    analysis = analyse(path)
+    crop = fill_crop(analysis.size, analysis.product_box, "9:16")
+    assert _cover(crop, shot.product_box) > 0.9
+
+
+def test_product_stage_fills_half_a_tall_frame(tmp_path):
+    for cutout in ((400, 800), (600, 600), (800, 900)):
+        box = product_stage(1080, 1920, cutout)
+        assert box.h >= 0.5 * 1920 - 1 and Box(0, 0, 1080, 1920).contains(box)
+    wide = product_stage(1080, 1920, (1200, 400))  # too wide for half the height: 90 % of the width
+    assert wide.w == pytest.approx(0.9 * 1080)
+    for size in ((1280, 720), (1080, 1080)):
+        assert Box(0, 0, *size).contains(product_stage(*size, (500, 700)))
+
+
+def test_backdrop_and_shadow_pngs(tmp_path):
+    path = backdrop_png(640, 360, (30, 42, 68), (242, 179, 61), tmp_path / "bg.png")
+    with Image.open(path) as image:
+        pixels = np.asarray(image, np.float32)
+    assert image.size == (640, 360) and pixels.std() > 2  # a sweep, not a flat fill
+    _, photo = _save(tmp_path, "summit-bottle", 0)
+    cut = cut_out(photo, tmp_path / "bottle.png")
+    stage = product_stage(640, 360, cut.size)
+    shadow = shadow_png(cut.path, stage, tmp_path / "shadow.png")
+    with Image.open(shadow.path) as image:
+        alpha = np.asarray(image.getchannel("A"))
+    assert alpha.max() > 60
+    assert shadow.box.y < stage.bottom < shadow.box.bottom  # under the product's base
+
+
+def test_an_unreadable_photo_gets_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"not an image")
+    with pytest.raises(PhotoError, match="not an image"):
+        analyse(bad)
+    assert not (tmp_path / "out.png").exists()

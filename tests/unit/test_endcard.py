@@ -1,0 +1,152 @@
+"""The end card: QR codes that scan (also after a lossy round trip), boxes that never collide,
+discount maths, fonts and logos of the brand kit."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import numpy as np
+import pytest
+import zxingcpp
+from PIL import Image, ImageDraw
+
+from webapp.catalog.demo import demo_shot
+from webapp.render.brand import (
+    FONTS,
+    Brand,
+    contrast_ratio,
+    has_glyph,
+    load_logo,
+    readable_ink,
+    typeset,
+)
+from webapp.render.endcard import discount_percent, end_card
+
+URL = "https://shop.example.com/products/orbit-headphones?utm_source=reelboard"
+SIZES = [(1280, 720), (720, 1280), (1080, 1080)]
+TITLES = {
+    "short": "Orbit Headphones",
+    "long": ("Orbit Wireless Headphones with Active Noise Cancelling, a 30-hour battery, multipoint "
+             "Bluetooth and a fold-flat"),
+    "arabic": "سماعات أوربت اللاسلكية مع إلغاء الضوضاء",
+    "emoji": "Orbit Headphones 🎧🔥 now in blue ✨",
+}
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory):
+    path = tmp_path_factory.mktemp("photo") / "headphones.jpg"
+    demo_shot("orbit-headphones", 0).image.save(path, quality=90)
+    return path
+
+
+@pytest.fixture(scope="module")
+def logo(tmp_path_factory):
+    path = tmp_path_factory.mktemp("logo") / "logo.png"
+    image = Image.new("RGBA", (300, 100), (0, 0, 0, 0))
+    ImageDraw.Draw(image).ellipse((10, 10, 90, 90), fill=(220, 40, 60, 255))
+    image.save(path)
+    return path
+
+
+def _decode(image: Image.Image) -> list[str]:
+    return [result.text for result in zxingcpp.read_barcodes(image.convert("RGB"))]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_qr_code_scans_from_the_card_and_after_720p_jpeg(size, photo, logo):
+    card = end_card(*size, Brand(logo=logo), title=TITLES["short"], price=Decimal("199.00"),
+                    compare_at_price=Decimal("249.00"), qr_url=URL, product=photo)
+    assert _decode(card.image) == [URL]
+    lossy = card.image.convert("RGB")
+    scale = 720 / min(lossy.size)
+    if scale < 1:
+        lossy = lossy.resize((round(lossy.width * scale), round(lossy.height * scale)), Image.Resampling.BILINEAR)
+    buffer = io.BytesIO()
+    lossy.save(buffer, "JPEG", quality=70)
+    assert _decode(Image.open(io.BytesIO(buffer.getvalue()))) == [URL]
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("kind", sorted(TITLES))
+@pytest.mark.parametrize("with_product", [True, False])
+def test_boxes_stay_in_the_safe_zone_and_never_overlap(size, kind, with_product, photo, logo):
+    card = end_card(*size, Brand(logo=logo, font="fjalla-one" if kind == "short" else "manrope"),
+                    title=TITLES[kind], price=Decimal("1299.99"), compare_at_price=Decimal("1599.00"),
+                    qr_url=URL, product=photo if with_product else None)
+    boxes = card.layout.boxes
+    assert {"logo", "title", "price", "compare_at", "badge", "cta", "qr"} <= set(boxes)
+    assert ("product" in boxes) == with_product
+    zone = card.layout.safe
+    names = sorted(boxes)
+    for name in names:
+        assert zone.contains(boxes[name]), name
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            assert not boxes[a].intersects(boxes[b]), (a, b)
+    assert card.image.size == size and card.image.mode == "RGBA"
+
+
+def test_no_badge_or_strike_without_a_real_discount(photo):
+    card = end_card(1280, 720, Brand(), title="Mug", price=Decimal("24.00"), compare_at_price=Decimal("24.00"),
+                    qr_url=URL)
+    assert "badge" not in card.layout.boxes and "compare_at" not in card.layout.boxes
+    card = end_card(1280, 720, Brand(), title="Mug", price=None, compare_at_price=None, qr_url=None)
+    assert {"price", "qr"}.isdisjoint(card.layout.boxes) and "cta" in card.layout.boxes
+
+
+@pytest.mark.parametrize("price,compare_at,expected", [
+    ("75.00", "95.00", 21),  # 21.05 % rounds down
+    ("199.00", "249.00", 20),  # 20.08 %
+    ("10.00", "30.00", 66),  # 66.67 %: never promise 67
+    ("50.00", "100.00", 50),
+    ("99.50", "100.00", None),  # under 1 %
+    ("24.00", "24.00", None),
+    ("30.00", "20.00", None),  # compare-at below the price is not a discount
+    ("30.00", None, None),
+])
+def test_discount_badge_maths(price, compare_at, expected):
+    assert discount_percent(Decimal(price), Decimal(compare_at) if compare_at else None) == expected
+
+
+def test_a_transparent_logo_stays_transparent(logo):
+    image = load_logo(logo)
+    assert image.mode == "RGBA" and image.getchannel("A").getextrema()[0] == 0
+    card = end_card(1280, 720, Brand(logo=logo), title="Orbit", price=Decimal(10), qr_url=None)
+    box = card.layout.boxes["logo"]
+    pixels = np.asarray(card.image.convert("RGB"), np.float32)
+    inside_corner = pixels[int(box.y) + 1, int(box.right) - 2]  # transparent part of the logo
+    outside = pixels[int(box.y) + 1, int(box.right) + 6]  # the backdrop next to it
+    assert np.abs(inside_corner - outside).max() < 12  # the backdrop shows through, no white box
+    red = pixels[int(box.y + box.h / 2), int(box.x + box.h / 2)]
+    assert red[0] > 150 and red[1] < 100
+
+
+def test_an_opaque_logo_is_set_on_a_plate(tmp_path):
+    path = tmp_path / "logo.jpg"
+    Image.new("RGB", (200, 80), (250, 250, 250)).save(path)
+    image = load_logo(path)
+    assert image.getchannel("A").getextrema() == (0, 255)  # rounded corners, opaque inside
+
+
+def test_bundled_fonts_cover_accented_latin_and_fall_back_for_arabic():
+    for choice in FONTS.values():
+        assert choice.licence == "OFL-1.1" and choice.regular.is_file()
+        assert all(has_glyph(choice.regular, ch) for ch in "éèçñüßøåŁœ€£")
+    fonts, text = typeset("manrope", "سماعات Orbit")
+    assert "DejaVu" in fonts.regular_path and text == "سماعات Orbit"
+    fonts, text = typeset("lato", "Crème brûlée 🔥")
+    assert "Lato" in fonts.regular_path and text == "Crème brûlée"
+    bold = typeset("fjalla-one", "Sale")[0]
+    assert "Fjalla" in bold.font(40, bold=True).path and bold.stroke(40, True) > 0  # synthetic bold
+
+
+def test_brand_colours_are_checked_and_ink_is_readable():
+    with pytest.raises(ValueError, match="#RRGGBB"):
+        Brand(primary="navy")
+    with pytest.raises(ValueError, match="unknown font"):
+        Brand(font="comic-sans")
+    assert contrast_ratio((0, 0, 0), (255, 255, 255)) == pytest.approx(21)
+    for colour in ((30, 42, 68), (242, 179, 61), (200, 40, 60), (244, 233, 221)):
+        assert contrast_ratio(readable_ink(colour), colour) >= 4.5

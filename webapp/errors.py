@@ -1,0 +1,36 @@
+"""Why a request was refused: one base class with the field at fault, for every layer. Views
+turn these into form errors beside the field, or JSON errors with the right status."""
+
+from __future__ import annotations
+
+
+class AppError(Exception):
+    """Bad input or a refused action: nothing was changed. ``field`` names the input at fault."""
+
+    code = "invalid"
+    http_status = 400
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(AppError):
+    code = "not_found"
+    http_status = 404
+
+
+class QuotaExceeded(AppError):
+    code = "quota_exceeded"
+    http_status = 429
+
+
+class IdempotencyConflict(AppError):
+    code = "idempotency_conflict"
+    http_status = 422
+
+
+class InvalidState(AppError):
+    code = "invalid_state"
+    http_status = 409

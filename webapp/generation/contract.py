@@ -1,0 +1,332 @@
+"""The input contract: what a request to make videos may say, declared once.
+
+The JSON API, the HTML forms and the command line all validate through these models; the
+OpenAPI description is generated from them; the renderer checks its input against the same
+numbers (``webapp.limits``). Field names are snake_case in Python and in stored options, and
+camelCase in JSON (``aspectRatio``, ``customInstructions``); both spellings are accepted, and
+seeds/004's timed subtitles (``startTime``, ``endTime``) are accepted as captions.
+
+A refused input raises ``GenerationError`` with a sentence for a person and the dotted path of
+the field at fault (``options.duration``, ``options.captions[2]``), the same for every way in.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import (
+    AliasChoices,
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from ..limits import (
+    MAX_BULK,
+    MAX_CAPTION_CHARS,
+    MAX_CAPTIONS,
+    MAX_DURATION,
+    MAX_INSTRUCTIONS,
+    MAX_SCRIPT_CHARS,
+    MAX_SCRIPT_LINES,
+    MIN_DURATION,
+)
+from ..numbers import MAX_ID
+from ..render.brand import FONTS
+from .errors import GenerationError
+
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL characters
+COLOUR = r"^#[0-9a-fA-F]{6}$"
+PATTERN_WORDS = {NO_NUL: "must not contain NUL characters", COLOUR: "must be a colour like #1E2A44"}
+MAX_SCRIPT_LINE_CHARS = 200
+AspectRatio = Literal["16:9", "9:16", "1:1"]
+Text = Annotated[str, StringConstraints(pattern=NO_NUL)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class Contract(BaseModel):
+    """camelCase in JSON, snake_case in Python; unknown fields refused."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=True,
+        json_schema_serialization_defaults_required=True,
+    )
+
+
+class TimedCaption(Contract):
+    """A caption shown from ``start`` to ``end`` seconds (seeds/004's subtitles)."""
+
+    start: float = Field(ge=0, le=MAX_DURATION, validation_alias=AliasChoices("start", "startTime"))
+    end: float = Field(gt=0, le=MAX_DURATION, validation_alias=AliasChoices("end", "endTime"))
+    text: Text = Field(min_length=1, max_length=MAX_CAPTION_CHARS)
+
+    @model_validator(mode="after")
+    def _starts_before_it_ends(self) -> TimedCaption:
+        if self.start >= self.end:
+            raise ValueError("a caption must start before it ends")
+        return self
+
+
+CaptionLine = Annotated[Text, StringConstraints(min_length=1, max_length=MAX_CAPTION_CHARS)]
+ScriptLine = Annotated[Text, StringConstraints(min_length=1, max_length=MAX_SCRIPT_LINE_CHARS)]
+ScriptText = Annotated[Text, StringConstraints(max_length=MAX_SCRIPT_CHARS + 2 * MAX_SCRIPT_LINES)]
+
+
+class VideoOptions(Contract):
+    aspect_ratio: AspectRatio = "16:9"
+    duration: int | None = Field(
+        default=None, ge=MIN_DURATION, le=MAX_DURATION,
+        description="Seconds. Empty: the video is as long as its voiceover (or the provider's default).",
+    )
+    music: bool = False
+    voiceover: bool | None = Field(
+        default=None, description="Speak the script. Empty: on where the provider makes a voiceover.",
+    )
+    captions: list[TimedCaption | CaptionLine] = Field(
+        default_factory=list, max_length=MAX_CAPTIONS,
+        description="Timed captions ({start, end, text} or seeds/004's {startTime, endTime, text}), which replace "
+                    "the word-by-word captions, or lines of text spread evenly over the video.",
+    )
+    script: Annotated[list[ScriptLine], Field(max_length=MAX_SCRIPT_LINES)] | ScriptText | None = Field(
+        default=None,
+        description="What the voiceover says: a hook, benefits, a call to action, as a list of lines or as text with "
+                    "one line per line. Empty: written from the custom instructions, or from the product.",
+    )
+
+    @field_validator("script")
+    @classmethod
+    def _speakable_lines(cls, script: list[str] | str | None) -> list[str] | None:
+        """A script typed in a text box becomes its lines (blank ones dropped), held to the same
+        rules as a list of lines."""
+        lines = [line.strip() for line in script.splitlines() if line.strip()] if isinstance(script, str) else script
+        if not lines:
+            return None
+        if len(lines) > MAX_SCRIPT_LINES:
+            raise ValueError(f"a script has at most {MAX_SCRIPT_LINES} lines")
+        if any(len(line) > MAX_SCRIPT_LINE_CHARS for line in lines):
+            raise ValueError(f"a line of the script has at most {MAX_SCRIPT_LINE_CHARS} characters; split it")
+        if sum(len(line) for line in lines) > MAX_SCRIPT_CHARS:
+            raise ValueError(f"the script is at most {MAX_SCRIPT_CHARS} characters, about 27 seconds of speech")
+        return lines
+
+    @model_validator(mode="after")
+    def _captions_inside_the_video(self) -> VideoOptions:
+        end = self.duration or MAX_DURATION
+        for index, caption in enumerate(self.captions):
+            if isinstance(caption, TimedCaption) and caption.end > end:
+                raise CaptionOutside(index, end)
+        return self
+
+    def stored(self) -> dict[str, Any]:
+        """As kept in ``Video.options`` (snake_case; timed captions as {start, end, text})."""
+        return self.model_dump(mode="json")
+
+
+class CaptionOutside(ValueError):
+    def __init__(self, index: int, end: float) -> None:
+        super().__init__(f"a caption must lie within the video (0–{end:g} s)")
+        self.index = index
+
+
+class VideoRequest(Contract):
+    """What every way of asking for videos says about them."""
+
+    template: Text = Field(min_length=1, max_length=64)
+    custom_instructions: Text | None = Field(default="", max_length=MAX_INSTRUCTIONS)
+    options: VideoOptions = Field(default_factory=VideoOptions)
+    provider: Text | None = Field(
+        default=None, max_length=32, description="Which provider makes it (GET /api/v1/templates says which offer "
+                                                 "each template). Empty: the template's, or the installation's default.",
+    )
+    model: Text | None = Field(
+        default=None, max_length=64, description="The provider's model, where it offers several (Kie.ai). Empty: its default.",
+    )
+
+    @field_validator("custom_instructions", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return "" if value is None else value
+
+
+class CreateVideo(VideoRequest):
+    product_id: Id
+    webhook_url: AnyHttpUrl | None = Field(
+        default=None, description="Also tell this URL when the video ends (signed like the workspace's webhooks).",
+    )
+
+
+class BulkCreate(VideoRequest):
+    product_ids: list[Id] = Field(min_length=1, max_length=MAX_BULK)
+    skip_existing: bool = Field(default=True, description="Skip products that already have a completed video with "
+                                                          "this template.")
+
+
+class PreviewRequest(VideoRequest):
+    """An instant, low-resolution sample of the video: free, not counted in the quota."""
+
+    product_id: Id
+
+
+Colour = Annotated[str, StringConstraints(pattern=COLOUR)]
+FontKey = Literal[tuple(FONTS)]  # type: ignore[valid-type]
+
+
+def _kept(**constraints: Any) -> Any:
+    """A field a change may leave out (then it keeps its value): no default in the schema."""
+    return Field(default=None, json_schema_extra=lambda schema: schema.pop("default", None), **constraints)
+
+
+class BrandUpdate(Contract):
+    """A change of the brand kit: any subset of its fields (a PUT of the brand)."""
+
+    # Left out, a field keeps its value; only ctaUrl can be removed (sent as null).
+    primary: Colour = _kept(alias="primaryColor", description="#RRGGBB: backdrops and plates.")
+    accent: Colour = _kept(alias="accentColor", description="#RRGGBB: the spoken word, buttons.")
+    font: FontKey = _kept(description="One of the bundled open-licence fonts.")
+    cta_text: Text = _kept(min_length=1, max_length=40, description="The call to action, e.g. Shop now.")
+    cta_url: AnyHttpUrl | None = Field(default=None, description="Where the call to action leads (the end card's QR code).")
+    watermark: bool = _kept(description="The logo in a corner of the whole video.")
+
+
+# ------------------------------------------------------------------- errors ----
+
+M = TypeVar("M", bound=Contract)
+
+TYPE_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false", "string": "text",
+              "list": "a list", "dict": "an object", "model": "an object", "url": "an http(s) URL"}
+
+
+def field_path(loc: tuple[Any, ...]) -> str:
+    """pydantic's location as our field path: ``options.captions[2]`` (camelCase, union arms dropped)."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif _arm(part) is not None:
+            continue  # which arm of a union was tried
+        else:
+            name = to_camel(str(part)) if "_" in str(part) else str(part)
+            path += f".{name}" if path else name
+    return path
+
+
+# Bounds said as the rule they are, where a person types the value into a form.
+RANGE_WORDS = {"options.duration": f"must be between {MIN_DURATION} and {MAX_DURATION} seconds"}
+
+
+def sentence(error: dict[str, Any], field: str) -> str:
+    """A pydantic error as a sentence for a person that names the field."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "missing":
+        return f"{field} is required."
+    if kind == "extra_forbidden":
+        return f"{field} is not a field this request accepts."
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than") and field in RANGE_WORDS:
+        return f"{field} {RANGE_WORDS[field]}."
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"{field} must be {'at least' if kind.endswith('equal') else 'more than'} {ctx.get('ge', ctx.get('gt'))}."
+    if kind in ("less_than_equal", "less_than"):
+        return f"{field} must be {'at most' if kind.endswith('equal') else 'less than'} {ctx.get('le', ctx.get('lt'))}."
+    if kind == "string_too_long":
+        return f"{field} must be at most {ctx['max_length']} characters."
+    if kind == "string_too_short":
+        return f"{field} must not be empty."
+    if kind == "too_long":
+        return f"{field} must have at most {ctx['max_length']} items."
+    if kind == "too_short":
+        count = ctx["min_length"]
+        return f"{field} must have at least {count} item{'' if count == 1 else 's'}."
+    if kind == "literal_error":
+        return f"{field} must be one of: {ctx['expected'].replace(chr(39), '')}."
+    if kind == "string_pattern_mismatch":
+        return f"{field} {PATTERN_WORDS.get(ctx.get('pattern'), 'does not have the expected form')}."
+    if kind.startswith("url_"):
+        return f"{field} must be an http(s) URL."
+    if kind == "value_error":
+        return f"{field}: {str(ctx.get('error', error['msg'])).rstrip('.')}."
+    for stem, words in TYPE_WORDS.items():
+        if kind.startswith(stem) or kind in (f"{stem}_type", f"{stem}_parsing"):
+            return f"{field} must be {words}."
+    return f"{field}: {error['msg']}"
+
+
+def _arm(part: Any) -> type | None:
+    """The type a union arm's name in an error location stands for (None: not an arm)."""
+    if not isinstance(part, str):
+        return None
+    if "TimedCaption" in part:  # "TimedCaption", or "function-after[…, TimedCaption]"
+        return dict
+    if part.startswith("list["):
+        return list
+    return str if part in ("str", "constrained-str") else None
+
+
+def _value_at(data: Any, loc: tuple[Any, ...]) -> Any:
+    for part in loc:
+        if isinstance(data, dict) and isinstance(part, str):
+            data = data.get(part, data.get(to_camel(part)))
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
+def _meant(errors: list[dict[str, Any]], data: Any) -> dict[str, Any]:
+    """The error to report: where a value failed every arm of a union (a caption that is
+    neither text nor a timed caption), the arm of the value's own type."""
+    for error in errors:
+        loc = error["loc"]
+        arm = next((i for i, part in enumerate(loc) if _arm(part) is not None), None)
+        if arm is None or isinstance(_value_at(data, loc[:arm]), _arm(loc[arm])):
+            return error
+    return errors[0]
+
+
+def _refusal(error: ValidationError, data: Any) -> GenerationError:
+    """The first problem, as the GenerationError every way in shows beside its field."""
+    first = _meant(error.errors(), data)
+    loc = first["loc"]
+    cause = (first.get("ctx") or {}).get("error")
+    if isinstance(cause, CaptionOutside):  # found on the options, said of the caption
+        loc = (*loc, "captions", cause.index)
+    field = field_path(loc)
+    return GenerationError(sentence(first, field or "The body"), field or None)
+
+
+def parse(model: type[M], data: Any, *, strict: bool = False) -> M:
+    """``data`` (a dict from JSON, a form or a command line) as ``model``, or GenerationError.
+
+    ``strict``: JSON input, where "8" is not a number and "yes" is not true; forms and the
+    command line send text, which is converted."""
+    if not isinstance(data, dict):
+        raise GenerationError("The body must be an object.", None)
+    try:
+        return model.model_validate(data, strict=strict)
+    except ValidationError as error:
+        raise _refusal(error, data) from None
+
+
+def parse_json(model: type[M], raw: bytes) -> M:
+    """A JSON request body as ``model`` (strict), or GenerationError saying what is wrong."""
+    if not raw.strip():
+        raise GenerationError("Send a JSON object as the request body.", None)
+    try:
+        data = json.loads(raw, parse_float=_number)
+        json.dumps(data, ensure_ascii=False).encode()  # lone surrogates ("\ud800") cannot be stored
+    except (ValueError, RecursionError) as error:
+        raise GenerationError(f"The body is not valid JSON: {error}.", None) from None
+    return parse(model, data, strict=True)
+
+
+def _number(text: str) -> int | float:
+    """JSON Schema counts 3.0 as an integer; so do we."""
+    value = float(text)
+    return int(value) if value.is_integer() else value

