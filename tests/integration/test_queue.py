@@ -18,6 +18,8 @@ from tests.conftest import make_product, make_workspace, video_request
 from tests.held import HELD, queue_bulk
 from webapp.extensions import db
 from webapp.generation import queue, service
+from webapp.generation.lifecycle import transition
+from webapp.generation.requests import build_request
 from webapp.generation.worker import Worker, claim
 from webapp.jobs import EXTENSION, start_scheduler
 from webapp.models import Video, VideoStatus
@@ -233,3 +235,23 @@ def test_each_freed_slot_starts_the_next_video_at_once_every_time(app_factory):
     assert provider.started == queued
 
 
+
+def test_a_job_is_stopped_only_when_two_syncs_find_no_video_for_it(held):
+    """A sync stops this process's jobs whose video was canceled elsewhere, but not a job whose
+    submit is still being recorded on its video (that race stopped freshly started renders)."""
+    worker, provider = held(slots=3)
+    workspace, owner = make_workspace(plan="senior")
+    product = make_product(workspace)
+    canceled_elsewhere, recording = single(workspace, owner, product), single(workspace, owner, product)
+    first = provider.submit(build_request(db.session.get(Video, canceled_elsewhere)))
+    transition(db.session.get(Video, canceled_elsewhere), VideoStatus.GENERATING, "Started", external_job_id=first)
+    # the submit of the other video went out; its transaction has not committed yet
+    job = provider.submit(build_request(db.session.get(Video, recording)))
+    worker.sync()
+    assert provider.running() == [canceled_elsewhere, recording]
+    transition(db.session.get(Video, recording), VideoStatus.GENERATING, "Started", external_job_id=job)
+    transition(db.session.get(Video, canceled_elsewhere), VideoStatus.CANCELED, "Canceled by another process")
+    worker.sync()
+    assert provider.running() == [canceled_elsewhere, recording]  # seen once without a video
+    worker.sync()
+    assert provider.running() == [recording]

@@ -176,6 +176,7 @@ class Worker:
         self._dispatch_state = threading.Lock()
         self._dispatching = False
         self._dispatch_again = False
+        self._unwanted_jobs: dict[str, set[str]] = {}  # by provider: jobs the last sync found no video for
 
     def _in_app(self, function, *args):
         """Runs ``function`` in a pool thread with its own app context and session."""
@@ -559,20 +560,22 @@ class Worker:
         self._write_back(provider, [_Reschedule(video.id, video.poll_interval_s, progressed=True)], utcnow())
 
     def _stop_abandoned_jobs(self, provider: Provider) -> None:
-        """Stops jobs running here whose video was canceled or deleted, maybe by another process."""
+        """Stops jobs running here whose video was canceled or deleted, maybe by another process.
+        Only when two syncs in a row find no generating video for a job: a job just submitted
+        has no video until its submit's transaction commits, and must not be stopped."""
         active = provider.active_jobs()
-        if not active:
-            return
         still_wanted = set(
             db.session.scalars(
                 select(Video.external_job_id).where(
                     Video.external_job_id.in_(active), Video.status == VideoStatus.GENERATING.value
                 )
             )
-        )
+        ) if active else set()
         db.session.commit()
-        for external_id in set(active) - still_wanted:
+        unwanted = set(active) - still_wanted
+        for external_id in unwanted & self._unwanted_jobs.get(provider.name, set()):
             provider.cancel(external_id)
+        self._unwanted_jobs[provider.name] = unwanted
 
     def report(self, external_id: str, status: ProviderStatus) -> None:
         """A report pushed by a job running in this process; applied like a poll. A finished job
