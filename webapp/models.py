@@ -224,7 +224,11 @@ class Video(db.Model):
     __tablename__ = "videos"
     __table_args__ = (
         Index("ix_videos_workspace_created", "workspace_id", "created_at"),
-        Index("ix_videos_workspace_status", "workspace_id", "status"),
+        # A workspace's queue in its order (queue.WORKSPACE_QUEUE_ORDER): its next singles, and its
+        # next bulk videos, are each one seek however long the queue is; and counts by status.
+        Index("ix_videos_workspace_queue", "workspace_id", "status", "bulk_id", "created_at", "id"),
+        # When a workspace last had a video started: the queue's round-robin turn, one seek.
+        Index("ix_videos_workspace_started", "workspace_id", "started_at"),
         Index("ix_videos_product_created", "product_id", "created_at"),
         Index("ix_videos_status_next_poll", "status", "next_poll_at"),
         # "Is any video of this bulk still in flight?" after each of its videos ends: one seek.

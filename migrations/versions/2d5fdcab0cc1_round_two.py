@@ -144,6 +144,9 @@ def upgrade():
         batch_op.add_column(sa.Column('captions_path', sa.String(length=512), nullable=True))
         batch_op.create_index(batch_op.f('ix_videos_bulk_id'), ['bulk_id'], unique=False)
         batch_op.create_index('ix_videos_bulk_status', ['bulk_id', 'status'], unique=False)
+        batch_op.drop_index('ix_videos_workspace_status')
+        batch_op.create_index('ix_videos_workspace_queue', ['workspace_id', 'status', 'bulk_id', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_videos_workspace_started', ['workspace_id', 'started_at'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_videos_bulk_id_bulks'), 'bulks', ['bulk_id'], ['id'], ondelete='SET NULL')
 
     with op.batch_alter_table('workspaces', schema=None) as batch_op:
@@ -164,6 +167,9 @@ def downgrade():
     with op.batch_alter_table('videos', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_videos_bulk_id_bulks'), type_='foreignkey')
         batch_op.drop_index('ix_videos_bulk_status')
+        batch_op.drop_index('ix_videos_workspace_started')
+        batch_op.drop_index('ix_videos_workspace_queue')
+        batch_op.create_index('ix_videos_workspace_status', ['workspace_id', 'status'], unique=False)
         batch_op.drop_index(batch_op.f('ix_videos_bulk_id'))
         batch_op.drop_column('captions_path')
         batch_op.drop_column('model')

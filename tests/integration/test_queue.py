@@ -85,6 +85,20 @@ def test_a_thousand_video_bulk_delays_another_workspaces_video_by_one_render_at_
     assert provider.started[-1] == bulk[2]  # then the bulk goes on
 
 
+def test_a_claim_passes_the_head_of_a_queue_that_other_workers_hold(held):
+    """Only the head of each workspace's queue is ranked (on PostgreSQL): videos there that other
+    workers have leased are passed over, and the next ones are taken in order, earlier bulk first."""
+    held(slots=4)
+    bulk_co, bulk_owner = make_workspace("Bulk Co", plan="executive", email="bulk@example.com")
+    first_bulk = queue_bulk(bulk_co, bulk_owner, 60)
+    second_bulk = queue_bulk(bulk_co, bulk_owner, 5)
+    taken = claim(VideoStatus.PENDING, HELD, 50, "another-worker")
+    assert sorted(row.id for row in taken) == first_bulk[:50]
+    assert sorted(row.id for row in claim(VideoStatus.PENDING, HELD, 4, "this-worker")) == first_bulk[50:54]
+    later = sorted(row.id for row in claim(VideoStatus.PENDING, HELD, 10, "this-worker"))
+    assert later == first_bulk[54:] + second_bulk[:4]
+
+
 def test_workspaces_take_turns_singles_first_whatever_came_first(held):
     worker, provider = held(slots=1)
     a, a_owner = make_workspace("A", plan="executive", email="a@example.com")

@@ -1,7 +1,7 @@
 """The order queued videos start in, and the positions people see.
 
-Within a workspace: its single videos (and previews) before its bulk ones, then first come,
-first served. Between workspaces: fair shares of the provider's slots. A workspace's next video
+Within a workspace: its single videos (and previews) before its bulk ones, the earlier bulk
+first, then first come, first served. Between workspaces: fair shares of the provider's slots. A workspace's next video
 ranks by its turn in its own queue plus the videos it is running now, so a workspace with
 nothing running goes before one that fills the slots; on equal ranks, the workspace served least
 recently goes first (turns, round-robin), then single videos before bulk ones. So a 10,000-video
@@ -23,7 +23,21 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import URL, ColumnElement, Select, func, make_url, select, text
+from sqlalchemy import (
+    CTE,
+    URL,
+    ColumnElement,
+    Select,
+    Subquery,
+    func,
+    make_url,
+    select,
+    text,
+    true,
+    union_all,
+)
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.util import ClauseAdapter
 
 from ..extensions import db
 from ..models import Video, VideoStatus
@@ -36,40 +50,51 @@ LOCAL_WAKE = "reelboard.queue_wake"
 LISTEN_RETRY_S = 5.0  # wait before listening again after the connection dropped
 STOP_CHECK_S = 1.0  # how often the listener looks whether it should stop
 
-WORKSPACE_QUEUE_ORDER = (Video.bulk_id.is_not(None), Video.created_at, Video.id)
+# Singles first, then bulk videos by bulk (the earlier bulk first), first come first served
+# within each; ix_videos_workspace_queue walks it.
+WORKSPACE_QUEUE_ORDER = (Video.bulk_id.is_not(None), Video.bulk_id, Video.created_at, Video.id)
+# Rows at the head of a workspace's queue that concurrent claims may hold locked (skipped).
+LOCKED_AHEAD = 32
 
 
 def fair_candidates(conditions: Sequence[ColumnElement[bool]], limit: int, provider: str) -> Select[Any]:
     """The ids of the next ``limit`` pending videos at ``provider`` meeting ``conditions``, in
     fair order between workspaces (for ``leases.claim``)."""
-    turn = func.row_number().over(partition_by=Video.workspace_id, order_by=WORKSPACE_QUEUE_ORDER)
-    ranked = (
-        select(Video.id.label("id"), Video.workspace_id.label("workspace_id"), turn.label("turn"),
-               Video.bulk_id.is_not(None).label("bulk"), Video.created_at.label("created_at"))
-        .where(*conditions)
-        .subquery("ranked")
+    waiting = select(Video.workspace_id).where(*conditions).distinct().cte("waiting")  # read once
+    queued = (_queue_heads(waiting, conditions, limit + LOCKED_AHEAD)
+              if db.session.get_bind().dialect.name == "postgresql" else
+              select(Video.id, Video.workspace_id, Video.bulk_id.is_not(None).label("bulk"), Video.bulk_id,
+                     Video.created_at).where(*conditions).subquery("queued"))
+    turn = func.row_number().over(
+        partition_by=queued.c.workspace_id,
+        order_by=(queued.c.bulk, queued.c.bulk_id, queued.c.created_at, queued.c.id),
     )
-    # What each waiting workspace has running at this provider now, and when it last started one.
-    served = (
-        select(
-            Video.workspace_id.label("workspace_id"),
-            func.count().filter(Video.status == VideoStatus.GENERATING.value).label("running"),
-            func.max(Video.started_at).label("last_started"),
-        )
-        .where(Video.workspace_id.in_(select(Video.workspace_id).where(*conditions).correlate(None)), Video.provider == provider,
-               Video.status != VideoStatus.PENDING.value)
-        .group_by(Video.workspace_id)
-        .subquery("served")
+    ranked = select(queued.c.id, queued.c.workspace_id, queued.c.bulk, queued.c.created_at,
+                    turn.label("turn")).subquery("ranked")
+    # What each waiting workspace has running at this provider now, and when it last had one started.
+    other = aliased(Video, name="served_video")
+    running = select(func.count()).where(
+        other.workspace_id == waiting.c.workspace_id, other.status == VideoStatus.GENERATING.value,
+        other.provider == provider,
+    ).scalar_subquery()
+    last_started = (
+        select(other.started_at)
+        .where(other.workspace_id == waiting.c.workspace_id, other.started_at.is_not(None))
+        .order_by(other.started_at.desc())
+        .limit(1)
+        .scalar_subquery()
     )
+    served = select(waiting.c.workspace_id, running.label("running"),
+                    last_started.label("last_started")).subquery("served")
     # The conditions again outside the window: PostgreSQL re-checks them on a row that another
     # claim leased since this statement began, and takes the next row instead of losing a place.
     return (
         select(Video.id)
         .join(ranked, ranked.c.id == Video.id)
-        .outerjoin(served, served.c.workspace_id == ranked.c.workspace_id)
+        .join(served, served.c.workspace_id == ranked.c.workspace_id)
         .where(*conditions)
         .order_by(
-            ranked.c.turn + func.coalesce(served.c.running, 0),
+            ranked.c.turn + served.c.running,
             served.c.last_started.asc().nulls_first(),
             ranked.c.bulk,
             ranked.c.created_at,
@@ -77,6 +102,28 @@ def fair_candidates(conditions: Sequence[ColumnElement[bool]], limit: int, provi
         )
         .limit(limit)
     )
+
+
+def _queue_heads(waiting: CTE, conditions: Sequence[ColumnElement[bool]], per_workspace: int) -> Subquery:
+    """Each waiting workspace's first ``per_workspace`` singles and first bulk videos (LATERAL,
+    one index seek each): no video behind them can rank among a claim's ``limit``, since the
+    same workspace's videos ahead of it rank ahead. So a claim on PostgreSQL costs the same at
+    100 or 100,000 queued videos; SQLite, without LATERAL, ranks one machine's whole queue."""
+    table = Video.__table__.alias("queued_video")
+    where = [ClauseAdapter(table).traverse(condition) for condition in conditions]
+    parts = []
+    for in_bulk in (False, True):
+        head = (
+            select(table.c.id, table.c.workspace_id, table.c.bulk_id, table.c.created_at)
+            .where(table.c.workspace_id == waiting.c.workspace_id,
+                   table.c.bulk_id.is_not(None) if in_bulk else table.c.bulk_id.is_(None), *where)
+            .order_by(table.c.bulk_id, table.c.created_at, table.c.id)
+            .limit(per_workspace)
+            .lateral()
+        )
+        parts.append(select(head.c.id, head.c.workspace_id, head.c.bulk_id.is_not(None).label("bulk"),
+                            head.c.bulk_id, head.c.created_at).select_from(waiting).join(head, true()))
+    return union_all(*parts).subquery("queued")
 
 
 def queue_positions(videos: Iterable[Video]) -> dict[int, int]:
