@@ -107,8 +107,9 @@ def fair_candidates(conditions: Sequence[ColumnElement[bool]], limit: int, provi
 def _queue_heads(waiting: CTE, conditions: Sequence[ColumnElement[bool]], per_workspace: int) -> Subquery:
     """Each waiting workspace's first ``per_workspace`` singles and first bulk videos (LATERAL,
     one index seek each): no video behind them can rank among a claim's ``limit``, since the
-    same workspace's videos ahead of it rank ahead. So a claim on PostgreSQL costs the same at
-    100 or 100,000 queued videos; SQLite, without LATERAL, ranks one machine's whole queue."""
+    same workspace's videos ahead of it rank ahead. So on PostgreSQL a longer queue costs a
+    claim only the scan that finds the waiting workspaces; SQLite, without LATERAL, ranks one
+    machine's whole queue."""
     table = Video.__table__.alias("queued_video")
     where = [ClauseAdapter(table).traverse(condition) for condition in conditions]
     parts = []
