@@ -2,8 +2,7 @@
 1,000 to 50,000 videos (4 of them rendering, 10,000 done before) while 20 small workspaces wait
 with one video each. Times the query that picks the next 4 videos in the fair order
 (``queue.fair_candidates``), and beside it the first-come query this app's claims of rendering
-videos run (no fairness), in the same process, median of 30. On PostgreSQL the fair claim
-should stay nearly flat as the bulk grows; SQLite ranks the whole queue.
+videos run (no fairness), in the same process, median of 30.
 
     python -m bench.queue [--markdown BENCHMARKS.md] [--sizes 1000,10000,50000]
 
@@ -127,8 +126,9 @@ def run(markdown: str | None, sizes: list[int]) -> str:
         (f"One workspace queues a bulk ({HISTORY:,} of its videos done before, {RENDERING} rendering); "
          f"{SMALL_WORKSPACES} small workspaces wait with one video each. The time of the query that picks the next "
          f"{CLAIM} videos in the fair order, and beside it the first-come query (`ORDER BY next_poll_at, id`) that "
-         f"claims of rendering videos run, without fairness; median of {REPEATS} in one process. On PostgreSQL a "
-         "claim ranks only the head of each workspace's queue (LATERAL); SQLite, without LATERAL, ranks it whole."),
+         f"claims of rendering videos run, without fairness; median of {REPEATS} in one process. A claim ranks only "
+         "the head of each workspace's queue; what still grows with the queue is the scan that finds the waiting "
+         "workspaces."),
         "",
         "| database | bulk queued | fair claim | vs the smallest queue | first-come claim | fair ÷ first-come | small shops picked first |",
         "| --- | ---: | ---: | ---: | ---: | ---: | --- |",

@@ -61,10 +61,7 @@ def fair_candidates(conditions: Sequence[ColumnElement[bool]], limit: int, provi
     """The ids of the next ``limit`` pending videos at ``provider`` meeting ``conditions``, in
     fair order between workspaces (for ``leases.claim``)."""
     waiting = select(Video.workspace_id).where(*conditions).distinct().cte("waiting")  # read once
-    queued = (_queue_heads(waiting, conditions, limit + LOCKED_AHEAD)
-              if db.session.get_bind().dialect.name == "postgresql" else
-              select(Video.id, Video.workspace_id, Video.bulk_id.is_not(None).label("bulk"), Video.bulk_id,
-                     Video.created_at).where(*conditions).subquery("queued"))
+    queued = _queue_heads(waiting, conditions, limit + LOCKED_AHEAD)
     turn = func.row_number().over(
         partition_by=queued.c.workspace_id,
         order_by=(queued.c.bulk, queued.c.bulk_id, queued.c.created_at, queued.c.id),
@@ -105,13 +102,13 @@ def fair_candidates(conditions: Sequence[ColumnElement[bool]], limit: int, provi
 
 
 def _queue_heads(waiting: CTE, conditions: Sequence[ColumnElement[bool]], per_workspace: int) -> Subquery:
-    """Each waiting workspace's first ``per_workspace`` singles and first bulk videos (LATERAL,
-    one index seek each): no video behind them can rank among a claim's ``limit``, since the
-    same workspace's videos ahead of it rank ahead. So on PostgreSQL a longer queue costs a
-    claim only the scan that finds the waiting workspaces; SQLite, without LATERAL, ranks one
-    machine's whole queue."""
+    """Each waiting workspace's first ``per_workspace`` singles and first bulk videos, one index
+    seek each: no video behind them can rank among a claim's ``limit``, since the same
+    workspace's videos ahead of it rank ahead. So a longer queue costs a claim only the scan
+    that finds the waiting workspaces."""
     table = Video.__table__.alias("queued_video")
     where = [ClauseAdapter(table).traverse(condition) for condition in conditions]
+    postgres = db.session.get_bind().dialect.name == "postgresql"
     parts = []
     for in_bulk in (False, True):
         head = (
@@ -120,10 +117,15 @@ def _queue_heads(waiting: CTE, conditions: Sequence[ColumnElement[bool]], per_wo
                    table.c.bulk_id.is_not(None) if in_bulk else table.c.bulk_id.is_(None), *where)
             .order_by(table.c.bulk_id, table.c.created_at, table.c.id)
             .limit(per_workspace)
-            .lateral()
         )
-        parts.append(select(head.c.id, head.c.workspace_id, head.c.bulk_id.is_not(None).label("bulk"),
-                            head.c.bulk_id, head.c.created_at).select_from(waiting).join(head, true()))
+        if postgres:
+            rows = head.lateral()
+            joined = waiting.join(rows, true())
+        else:  # no LATERAL in SQLite: a correlated IN list, which it runs once per waiting workspace
+            rows = Video.__table__.alias(f"head_{int(in_bulk)}")
+            joined = waiting.join(rows, rows.c.id.in_(head.with_only_columns(table.c.id)))
+        parts.append(select(rows.c.id, rows.c.workspace_id, rows.c.bulk_id.is_not(None).label("bulk"),
+                            rows.c.bulk_id, rows.c.created_at).select_from(joined))
     return union_all(*parts).subquery("queued")
 
 
