@@ -36,7 +36,6 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.util import ClauseAdapter
 
 from ..extensions import db
@@ -55,6 +54,11 @@ STOP_CHECK_S = 1.0  # how often the listener looks whether it should stop
 WORKSPACE_QUEUE_ORDER = (Video.bulk_id.is_not(None), Video.bulk_id, Video.created_at, Video.id)
 # Rows at the head of a workspace's queue that concurrent claims may hold locked (skipped).
 LOCKED_AHEAD = 32
+# The videos table under other names, made once: an alias of a wide table is costly to build.
+_QUEUED = Video.__table__.alias("queued_video")
+_TO_QUEUED = ClauseAdapter(_QUEUED)
+_HEADS = (Video.__table__.alias("single_head"), Video.__table__.alias("bulk_head"))
+_SERVED = Video.__table__.alias("served_video")
 
 
 def fair_candidates(conditions: Sequence[ColumnElement[bool]], limit: int, provider: str) -> Select[Any]:
@@ -69,7 +73,7 @@ def fair_candidates(conditions: Sequence[ColumnElement[bool]], limit: int, provi
     ranked = select(queued.c.id, queued.c.workspace_id, queued.c.bulk, queued.c.created_at,
                     turn.label("turn")).subquery("ranked")
     # What each waiting workspace has running at this provider now, and when it last had one started.
-    other = aliased(Video, name="served_video")
+    other = _SERVED.c
     running = select(func.count()).where(
         other.workspace_id == waiting.c.workspace_id, other.status == VideoStatus.GENERATING.value,
         other.provider == provider,
@@ -106,8 +110,8 @@ def _queue_heads(waiting: CTE, conditions: Sequence[ColumnElement[bool]], per_wo
     seek each: no video behind them can rank among a claim's ``limit``, since the same
     workspace's videos ahead of it rank ahead. So a longer queue costs a claim only the scan
     that finds the waiting workspaces."""
-    table = Video.__table__.alias("queued_video")
-    where = [ClauseAdapter(table).traverse(condition) for condition in conditions]
+    table = _QUEUED
+    where = [_TO_QUEUED.traverse(condition) for condition in conditions]
     postgres = db.session.get_bind().dialect.name == "postgresql"
     parts = []
     for in_bulk in (False, True):
@@ -122,7 +126,7 @@ def _queue_heads(waiting: CTE, conditions: Sequence[ColumnElement[bool]], per_wo
             rows = head.lateral()
             joined = waiting.join(rows, true())
         else:  # no LATERAL in SQLite: a correlated IN list, which it runs once per waiting workspace
-            rows = Video.__table__.alias(f"head_{int(in_bulk)}")
+            rows = _HEADS[in_bulk]
             joined = waiting.join(rows, rows.c.id.in_(head.with_only_columns(table.c.id)))
         parts.append(select(rows.c.id, rows.c.workspace_id, rows.c.bulk_id.is_not(None).label("bulk"),
                             rows.c.bulk_id, rows.c.created_at).select_from(joined))
