@@ -1,14 +1,15 @@
 """The order queued videos start in, and the positions people see.
 
 Within a workspace: its single videos (and previews) before its bulk ones, the earlier bulk
-first, then first come, first served. Between workspaces: fair shares of the provider's slots. A workspace's next video
-ranks by its turn in its own queue plus the videos it is running now, so a workspace with
-nothing running goes before one that fills the slots; on equal ranks, the workspace served least
-recently goes first (turns, round-robin), then single videos before bulk ones. So a 10,000-video
-bulk of one workspace delays another workspace's video by one render at most: the first slot
-that frees goes to the other workspace. The dispatcher claims in this order
-(``fair_candidates``), and a video's position counts only what is ahead of it in its own
-workspace, so it tells nothing about other workspaces.
+first, then first come, first served. Between workspaces: fair shares of the provider's slots.
+A workspace's next video ranks by its turn in its own queue plus the videos it is running now,
+so a workspace with nothing running goes before one that fills the slots; on equal ranks, the
+workspace served least recently goes first (turns, round-robin), then single videos before bulk
+ones. So a 10,000-video bulk of one workspace delays another workspace's video by one render at
+most: the first slot that frees goes to the other workspace. The dispatcher claims in this
+order (``fair_candidates``), ranking only the head of each workspace's queue, and a video's
+position counts only what is ahead of it in its own workspace, so it tells nothing about other
+workspaces.
 
 Queued work starts promptly: ``wake_workers`` (after a create commits) sends PostgreSQL's
 NOTIFY, and every worker's ``QueueListener`` (LISTEN on a connection of its own) runs its
