@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, features
 
+from tests.vtt import read_vtt
 from webapp.render.captions import (
     Cue,
     is_rtl,
@@ -36,21 +37,6 @@ def spoken(text_by_line: list[str], pace: float = 0.3, pause: float = 0.5) -> li
             t += pace
         t += pause
     return words
-
-
-def read_vtt(path: Path) -> list[tuple[float, float, str]]:
-    text = path.read_text(encoding="utf-8")
-    assert text.startswith("WEBVTT\n")
-    cues = []
-    for block in text.strip().split("\n\n")[1:]:
-        lines = block.split("\n")
-        m = re.fullmatch(r"(\d\d):(\d\d):(\d\d)\.(\d{3}) --> (\d\d):(\d\d):(\d\d)\.(\d{3})", lines[1])
-        assert m, lines
-        v = [int(x) for x in m.groups()]
-        start = v[0] * 3600 + v[1] * 60 + v[2] + v[3] / 1000
-        end = v[4] * 3600 + v[5] * 60 + v[6] + v[7] / 1000
-        cues.append((start, end, "\n".join(lines[2:])))
-    return cues
 
 
 # -- phrases ------------------------------------------------------------------------------------

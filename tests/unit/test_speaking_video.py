@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from tests.vtt import read_vtt
 from webapp.generation.script import write_script
 from webapp.providers.base import GenerationRequest, ProviderState
 from webapp.providers.local import LocalProvider
@@ -76,18 +77,6 @@ def normal(word: str) -> str:
     return re.sub(r"[^a-z0-9$]", "", word.lower())
 
 
-def read_vtt(path: Path) -> list[tuple[float, float, str]]:
-    text = path.read_text(encoding="utf-8")
-    assert text.startswith("WEBVTT\n")
-    cues = []
-    for block in text.strip().split("\n\n")[1:]:
-        lines = block.split("\n")
-        times = re.findall(r"(\d\d):(\d\d):(\d\d)\.(\d{3})", lines[1])
-        start, end = (int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000 for h, m, s, ms in times)
-        cues.append((start, end, " ".join(lines[2:])))
-    return cues
-
-
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory) -> list[Path]:
     return product_photos(tmp_path_factory.mktemp("photos"))
@@ -125,7 +114,7 @@ def test_a_speaking_video_says_and_shows_its_script(tmp_path, photos, recipe, as
         assert box.y >= 0.12 * height and box.bottom <= 0.80 * height and box.right <= 0.88 * width
 
     # what is on screen while each phrase is said: its words, read by OCR inside the box
-    cues = read_vtt(result.captions_path)
+    cues = read_vtt(result.captions_path, line_break=' ')
     x0, y0, x1, y1 = int(box.x), int(box.y), int(box.right), int(box.bottom)
     def unread(text: str, t: float) -> list[str]:
         seen = [normal(w) for w in ocr(frame_at(result.video_path, t, (width, height))[y0:y1, x0:x1],
@@ -168,7 +157,7 @@ def test_merchant_timed_captions_take_the_place_of_the_words(tmp_path, photos):
                       captions=(Caption(0.5, 4.0, "Free shipping today"),), preset="ultrafast")
     result = render(spec, tmp_path / "v.mp4", tmp_path / "v.jpg")
     assert result.duration == pytest.approx(8.0, abs=0.05)
-    assert read_vtt(result.captions_path) == [(0.5, 4.0, "Free shipping today")]
+    assert read_vtt(result.captions_path, line_break=' ') == [(0.5, 4.0, "Free shipping today")]
     box = result.layout.boxes["captions"]
     crop = frame_at(result.video_path, 2.0, (720, 1280))[int(box.y):int(box.bottom), int(box.x):int(box.right)]
     assert "free shipping today" in " ".join(ocr(crop, tmp_path).lower().split())
@@ -211,6 +200,6 @@ def test_the_local_provider_writes_the_webvtt_beside_the_video(tmp_path, photos)
     result = status.result
     assert result.captions_file == result.video_file.removesuffix(".mp4") + ".vtt"
     assert result.captions_file.startswith("videos/3/7-")
-    cues = read_vtt(tmp_path / result.captions_file)
+    cues = read_vtt(tmp_path / result.captions_file, line_break=' ')
     assert " ".join(text for _, _, text in cues).startswith("Desk at night USB-C charging")
     assert 5.0 <= result.duration <= 30.0
