@@ -138,8 +138,9 @@ def queue_video(workspace, user, product, template: str = "product_showcase"):
     return video
 
 
-def completed_video(workspace, user, product, template: str = "product_showcase"):
-    """A video taken through the lifecycle to completed, with a real (tiny) file and thumbnail."""
+def completed_video(workspace, user, product, template: str = "product_showcase", captions: bytes | None = None):
+    """A video taken through the lifecycle to completed, with a real (tiny) file and thumbnail,
+    and a captions file when ``captions`` (WebVTT) is given."""
     from tests.conftest import jpeg_bytes
     from webapp import media
     from webapp.generation.lifecycle import transition
@@ -151,8 +152,12 @@ def completed_video(workspace, user, product, template: str = "product_showcase"
     thumbnail_path = media.new_path(f"videos/{workspace.id}", ".jpg")
     media.write_atomically(video_path, b"\x00\x00\x00\x18ftypmp42 not really a movie")
     media.write_atomically(thumbnail_path, jpeg_bytes())
+    captions_path = None
+    if captions is not None:
+        captions_path = media.new_path(f"videos/{workspace.id}", ".vtt")
+        media.write_atomically(captions_path, captions)
     assert transition(
         video, VideoStatus.COMPLETED, "Done", video_path=video_path, thumbnail_path=thumbnail_path, progress=100,
-        duration_s=8.0, width=1280, height=720,
+        duration_s=8.0, width=1280, height=720, captions_path=captions_path,
     )
     return video

@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from tests.conftest import make_product, make_workspace
 from tests.integration.api_support import (
@@ -17,7 +17,6 @@ from tests.integration.api_support import (
     other_api_fixture,  # noqa: F401 (fixture)
     queue_video,
 )
-from webapp import media
 from webapp.extensions import db
 from webapp.generation import sharing
 from webapp.models import ShareLink, Video, utcnow
@@ -32,11 +31,7 @@ def shop(app, workspace, owner):
     """A completed video with poster and captions, and a second product the page must not show."""
     product = make_product(workspace, "Trail Mug")
     make_product(workspace, "Secret Launch Lamp")
-    video = completed_video(workspace, owner, product)
-    captions = media.new_path(f"videos/{workspace.id}", ".vtt")
-    media.write_atomically(captions, CAPTIONS)
-    db.session.execute(update(Video).where(Video.id == video.id).values(captions_path=captions))
-    db.session.commit()
+    video = completed_video(workspace, owner, product, captions=CAPTIONS)
     return {"video": video.id, "workspace": workspace.id}
 
 

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import event, select
 
 from tests.conftest import make_product, make_workspace
 from tests.integration.api_support import (
@@ -19,7 +19,6 @@ from tests.integration.api_support import (
     other_api_fixture,  # noqa: F401 (fixture)
     queue_video,
 )
-from webapp import media
 from webapp.catalog import storefront
 from webapp.config import PROJECT_ROOT
 from webapp.extensions import db
@@ -49,11 +48,7 @@ def app(app_factory):
 def store(app, workspace, owner):
     """A workspace whose storefront allows STORE, with a product that has a completed video."""
     product = make_product(workspace, "Trail Mug", key="trail-mug")
-    video = completed_video(workspace, owner, product)
-    captions = media.new_path(f"videos/{workspace.id}", ".vtt")
-    media.write_atomically(captions, CAPTIONS)
-    db.session.execute(update(Video).where(Video.id == video.id).values(captions_path=captions))
-    db.session.commit()
+    video = completed_video(workspace, owner, product, captions=CAPTIONS)
     settings = storefront.set_allowed_origins(workspace, [STORE])
     return {"key": settings.key, "video": video.id, "product": product, "workspace": workspace}
 
