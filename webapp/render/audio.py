@@ -224,8 +224,11 @@ def _gain_and_limit(exe: str, source: Path, out: Path, gain_db: float) -> Loudne
 
 
 def encode_aac(exe: str, wav: Path, out: Path) -> Path:
-    """The soundtrack as AAC for the MP4 (encoded here, while the video is still being drawn)."""
-    _run_audio([exe, "-i", str(wav), "-c:a", "aac", "-b:a", "160k", "-ar", str(SAMPLE_RATE), str(out)])
+    """The soundtrack as AAC for the MP4 (encoded here, while the video is still being drawn).
+    The fast coder: half the CPU of the default one, and at 160 kb/s the same loudness and
+    true peak."""
+    _run_audio([exe, "-i", str(wav), "-c:a", "aac", "-aac_coder", "fast", "-b:a", "160k", "-ar", str(SAMPLE_RATE),
+                str(out)])
     return out
 
 

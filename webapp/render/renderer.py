@@ -61,6 +61,7 @@ PREVIEW_DESCRIPTION = (
 )
 PREVIEW_INSTRUCTIONS = "Made for everyday moments. Easy to carry, easy to love."
 END_CARD_IN_S = 0.3  # the end card's entrance
+LOOK_THREADS = 2  # photos looked at side by side
 
 
 @dataclass(frozen=True)
@@ -188,11 +189,7 @@ def _render(
                     progress.report(1, "Recording the voiceover", force=True)
                     spoken = voice.submit(_speak_niced, spec.script, workdir / "voice.wav", spec.duration)
                 try:
-                    seen = []
-                    for im in images:
-                        seen.append(look_at(im.index, im.source, im.path, (im.width, im.height), workdir, looks,
-                                            draft=instant))
-                        check_cancel()
+                    seen = _look_at_all(images, workdir, looks, draft=instant, check_cancel=check_cancel)
                 except BaseException:
                     if spoken is not None:
                         spoken.cancel()
@@ -441,6 +438,26 @@ def _card_product(c: Ctx) -> Image.Image | None:
                                            radius=round(min(tile.size) * 0.06), fill=255)
     tile.putalpha(mask)
     return tile
+
+
+def _look_at_all(images: Sequence[SourceImage], workdir: Path, looks: LookCache | None, *, draft: bool,
+                 check_cancel: Callable[[], None]) -> list:
+    """The looks at ``images``, in their order, two at a time (a cut-out is a second of OpenCV,
+    which lets go of the GIL, so the two cores share them while the voice speaks)."""
+
+    def look(im: SourceImage):
+        lower_thread_priority()  # like the render that waits for it
+        check_cancel()
+        return look_at(im.index, im.source, im.path, (im.width, im.height), workdir, looks, draft=draft)
+
+    with ThreadPoolExecutor(max_workers=LOOK_THREADS, thread_name_prefix="look") as pool:
+        futures = [pool.submit(look, im) for im in images]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
 
 def _speak_niced(script: Sequence[str], wav: Path, duration: float | None) -> Speech:

@@ -1,7 +1,7 @@
 """What each product photo is to a video: a packshot to cut out and stage on the brand's backdrop,
 or a scene to crop around its product, with the product's box in the photo.
 
-Looking at a photo costs 40–100 ms (``compose.analyse``) and cutting out a packshot 0.7–1.5 s
+Looking at a photo costs 40–100 ms (``compose.analyse``) and cutting out a packshot 0.3–0.8 s
 (GrabCut), so both are kept in a ``LookCache`` keyed by the image's bytes: a product's second
 video, its instant previews and the other aspect ratios reuse them. The local provider keeps
 them in the media storage; tests and benchmarks in a directory.
@@ -24,7 +24,7 @@ from .compose import PhotoError, analyse, cut_out, quick_cut_out
 from .layout import Box
 
 # Bumped whenever analyse or cut_out change what they make, so that old entries are not used.
-LOOK_VERSION = 2
+LOOK_VERSION = 3
 
 
 class LookCache(Protocol):
