@@ -162,14 +162,11 @@ def test_the_script_follows_the_chosen_length_and_one_that_cannot_be_said_in_it_
 
 def test_a_finished_video_page_offers_its_captions_as_a_track_and_a_download(client, workspace, owner):
     from tests.integration.api_support import completed_video
-    from webapp import media
 
-    video = completed_video(workspace, owner, make_product(workspace))
-    captions = media.new_path(f"videos/{workspace.id}", ".vtt")
-    media.write_atomically(captions, b"WEBVTT\n\n00:00.500 --> 00:01.500\nDesk at night\n")
-    video.captions_path = captions
-    db.session.commit()
+    video = completed_video(workspace, owner, make_product(workspace),
+                            captions=b"WEBVTT\n\n00:00.500 --> 00:01.500\nDesk at night\n")
     page = client.get(f"/videos/{video.id}").get_data(as_text=True)
+    assert "<dt>Provider</dt><dd>Reelboard&#39;s renderer</dd>" in page  # its name, not its key
     link = f"/media/videos/{video.id}/captions"
     assert f'<track kind="captions" src="{link}"' in page
     assert f'href="{link}?download=1">Download captions (.vtt)' in page

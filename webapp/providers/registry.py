@@ -45,6 +45,14 @@ def get_provider(name: str | None = None) -> Provider:
     return built[name]
 
 
+def provider_label(name: str) -> str:
+    """How pages name the provider ``name`` (its own name when it is not known here)."""
+    try:
+        return get_provider(name).label or name
+    except ProviderError:
+        return name
+
+
 def offered_providers() -> list[Provider]:
     """The providers a video may choose here: the default first, then every other provider
     whose settings are filled in."""

@@ -11,6 +11,7 @@ from flask import Flask, g
 from ..generation import quota
 from ..generation.templates import all_templates
 from ..models import utcnow
+from ..providers.registry import provider_label
 from .live import watch_list
 
 
@@ -54,5 +55,6 @@ def init_app(app: Flask) -> None:
     for function in (age, filesize, slug, youtube_embed):
         app.add_template_filter(function)
     app.add_template_global(template_name)
+    app.add_template_global(provider_label)
     app.add_template_global(watch_list, "live_watch")
     app.add_template_global(lambda: quota.usage(g.workspace), "current_usage")
