@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -61,6 +61,18 @@ class CaptionTrack:
     concat: Path  # the ffconcat list of the states
     cues: tuple[Cue, ...]
     text_size: int  # px
+    states: tuple[tuple[int, Path, int | None], ...] = ()  # (first frame, png, its cue's index)
+    blank: Path | None = None  # the state with no caption
+    frames: int = 0
+    fps: int = 30
+
+    def hushed(self, indexes: set[int]) -> CaptionTrack:
+        """The track with the cues at ``indexes`` left off the screen (still in ``cues``, for
+        the WebVTT file): while another box on screen already says them."""
+        states = [(first, self.blank if cue in indexes else png, None if cue in indexes else cue)
+                  for first, png, cue in self.states]
+        _write_concat(self.concat, [(first, png) for first, png, _ in states], self.frames, self.fps)
+        return replace(self, states=tuple(states))
 
 
 # -- phrases and cues -------------------------------------------------------------------------
@@ -241,7 +253,7 @@ def make_track(workdir: Path, width: int, height: int, fps: int, duration: float
     if fitted != size:
         size, line_h = fitted, _line_height(fonts, fitted)
     painter = _Painter(fonts, size, line_h, (int(box.w), int(box.h)), (pad_x, pad_y), style, max_lines)
-    states: list[tuple[int, Path]] = []  # (first frame, png)
+    states: list[tuple[int, Path, int | None]] = []  # (first frame, png, cue index)
     blank = painter.blank(workdir / "caption_blank.png")
     frames_total = max(1, round(duration * fps))
     frame = 0
@@ -251,7 +263,7 @@ def make_track(workdir: Path, width: int, height: int, fps: int, duration: float
         if last <= first:
             continue
         if first > frame:
-            states.append((frame, blank))
+            states.append((frame, blank, None))
         frame = max(frame, first)
         if highlight and cue.words:
             for k, word in enumerate(cue.words):
@@ -259,16 +271,16 @@ def make_track(workdir: Path, width: int, height: int, fps: int, duration: float
                 lit_to = round(cue.words[k + 1].start * fps) if k + 1 < len(cue.words) else last
                 lit_to = min(last, max(lit_from, lit_to))
                 if lit_to > lit_from:
-                    states.append((lit_from, painter.state(workdir / f"caption_{n:03d}_{k:02d}.png", cue, k)))
+                    states.append((lit_from, painter.state(workdir / f"caption_{n:03d}_{k:02d}.png", cue, k), n))
                     frame = lit_to
         else:
-            states.append((frame, painter.state(workdir / f"caption_{n:03d}.png", cue, None)))
+            states.append((frame, painter.state(workdir / f"caption_{n:03d}.png", cue, None), n))
             frame = last
     if frame < frames_total or not states:
-        states.append((frame, blank))
+        states.append((frame, blank, None))
     concat = workdir / "captions.ffconcat"
-    _write_concat(concat, states, frames_total, fps)
-    return CaptionTrack(box, layout, concat, tuple(cues), size)
+    _write_concat(concat, [(first, png) for first, png, _ in states], frames_total, fps)
+    return CaptionTrack(box, layout, concat, tuple(cues), size, tuple(states), blank, frames_total, fps)
 
 
 def _drawable(fonts: FontSet, cue: Cue) -> Cue:

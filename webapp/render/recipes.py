@@ -71,6 +71,7 @@ class Ctx:
     starts: list[int] = field(default_factory=list)
     t: int = 0  # frames of each transition between shots
     backdrop: tuple[str, tuple[int, int]] | None = None  # the staged shots' backdrop still and its size
+    title_shown: list[tuple[float, float]] = field(default_factory=list)  # when a box shows the product's name
 
     @property
     def duration(self) -> float:
@@ -110,11 +111,15 @@ class Ctx:
         """When shot ``k`` starts, in seconds (the video's end for k = len(shots))."""
         return (self.starts[k] if k < len(self.starts) else self.frames) / self.fps
 
-    def put(self, name: str, piece: Piece, x: float, y: float, when: tuple[float, float]) -> Overlay:
+    def put(self, name: str, piece: Piece, x: float, y: float, when: tuple[float, float], *,
+            says_title: bool = False) -> Overlay:
         """The piece at (x, y), placed in the layout for ``when`` (refused there if it would
-        cover the product or another box, or leave the safe zone)."""
+        cover the product or another box, or leave the safe zone); ``says_title``: it shows the
+        product's name."""
         overlay = self.ov.put(piece, x, y)
         self.layout.place(name, overlay.box, when=when)
+        if says_title:
+            self.title_shown.append(when)
         return overlay
 
     def slot(self, piece: Piece, within: Box, when: tuple[float, float], *, prefer: str = "bottom",
@@ -359,7 +364,7 @@ def lower_third(c: Ctx, name: str, when: tuple[float, float], *, within: Box | N
     if made is None:
         return None
     piece, x, y = made
-    return c.put(name, piece, x, y, when)
+    return c.put(name, piece, x, y, when, says_title=True)
 
 
 def hook_title(c: Ctx, name: str, when: tuple[float, float], *, within: Box | None = None,
@@ -376,7 +381,7 @@ def hook_title(c: Ctx, name: str, when: tuple[float, float], *, within: Box | No
     if made is None:
         return None
     piece, x, y = made
-    return c.put(name, piece, x, y, when)
+    return c.put(name, piece, x, y, when, says_title=True)
 
 
 def discount_kicker(s: RenderSpec) -> str | None:
@@ -450,7 +455,7 @@ def _human(c: Ctx) -> Built:
                  (3.6, 3.0, 2.6), area, (chip_at, D), prefer="top")
     if made is not None:
         piece, x, y = made
-        chip = c.put("chip", piece, x, y, (chip_at, D))
+        chip = c.put("chip", piece, x, y, (chip_at, D), says_title=True)
         base = g.overlay(base, chip, chip_at, D, fade_in=0.3, total=D)
     if c.spoken:  # the voice's big captions say it, word by word
         return Built(base, min(D - 0.2, 1.5))
@@ -544,7 +549,7 @@ def _store(c: Ctx) -> Built:
     top = zone.y
     if header is not None:
         piece, x, y = header
-        head = c.put("header", piece, x, y, win_when)
+        head = c.put("header", piece, x, y, win_when, says_title=True)
         base = g.overlay(base, head, 0.05, (window + T) / fps, fade_in=0.3, fade_out=0,
                          y=slide(head.y, 0.05, -c.px(4), 0.4))
         top = head.box.bottom + c.px(3)
@@ -582,7 +587,7 @@ def _store(c: Ctx) -> Built:
     made = c.fit(lambda size: _shelf_talker(c, size, within.w), (5.6, 4.8, 4.0, 3.4), within, when, prefer="bottom")
     if made is not None:
         piece, x, y = made
-        talker = c.put("shelf_talker", piece, x, y, when)
+        talker = c.put("shelf_talker", piece, x, y, when, says_title=True)
         seq = g.overlay(seq, talker, when[0], D, fade_in=0.3, y=slide(talker.y, when[0], c.px(8), 0.5), total=D)
     return Built(seq, min(D - 0.2, window / fps + 1.2))
 
@@ -649,7 +654,7 @@ def _lifestyle(c: Ctx) -> Built:
                  (7.0, 6.0, 5.0, 4.2, 3.6), within, (0.2, tag_end), prefer="bottom")
     if made is not None:
         piece, x, y = made
-        tag = c.put("tagline", piece, x, y, (0.2, tag_end))
+        tag = c.put("tagline", piece, x, y, (0.2, tag_end), says_title=first == s.title)
         base = g.overlay(base, tag, 0.2, tag_end, fade_in=0.6, fade_out=0.4, y=slide(tag.y, 0.2, c.px(4), 0.9),
                          total=D)
     name_in = tag_end + 0.1
@@ -660,7 +665,7 @@ def _lifestyle(c: Ctx) -> Built:
                  (6.0, 5.0, 4.2, 3.6), within, (name_in, D), prefer="bottom")
     if made is not None:
         piece, x, y = made
-        name = c.put("name", piece, x, y, (name_in, D))
+        name = c.put("name", piece, x, y, (name_in, D), says_title=True)
         base = g.overlay(base, name, name_in, D, fade_in=0.6, y=slide(name.y, name_in, c.px(3), 1.0), total=D)
     return Built(base, min(2.0, tag_end - 0.3), ["fade=t=in:st=0:d=0.4"])
 
@@ -700,7 +705,7 @@ def _technical(c: Ctx) -> Built:
                   (7.0, 6.0, 5.2, 4.4, 3.6), within, title_when, prefer="top")
     if title is not None:
         piece, x, y = title
-        head = c.put("title", piece, x, y, title_when)
+        head = c.put("title", piece, x, y, title_when, says_title=True)
         base = g.overlay(base, head, 0.15, title_when[1], fade_in=0.3, fade_out=0.3 if title_when[1] < D else 0,
                          x=slide(head.x, 0.15, c.px(5), 0.4), total=D)
     items = [] if c.spoken and not c.wide else bullets(s.description, s.custom_instructions, s.title)
@@ -778,7 +783,7 @@ def _unboxing(c: Ctx) -> Built:
                  (7.0, 6.0, 5.0, 4.2), zone, when, prefer="center", align="center")
     if made is not None:
         piece, x, y = made
-        card = c.put("intro", piece, x, y, when)
+        card = c.put("intro", piece, x, y, when, says_title=True)
         lid = g.overlay(lid, card, 0.1, when[1], fade_in=0.2, fade_out=0, y=slide(card.y, 0.1, c.px(5), 0.4))
     segs = shot_segments(c, enters=lambda k: "rise" if k == 0 else "scale", scene_moves=lambda k: "settle",
                          scene_amount=0.14)
@@ -793,7 +798,7 @@ def _unboxing(c: Ctx) -> Built:
                  (5.4, 4.6, 3.8, 3.2), within, (b_in, D), prefer="bottom", align="center")
     if made is not None:
         piece, x, y = made
-        banner = c.put("banner", piece, x, y, (b_in, D))
+        banner = c.put("banner", piece, x, y, (b_in, D), says_title=True)
         base = g.overlay(base, banner, b_in, D, fade_in=0.3, y=slide(banner.y, b_in, c.px(10), 0.6), total=D)
     return Built(base, min(D - 0.2, b_in + 0.8))
 

@@ -24,7 +24,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .audio import add_audio, encode_aac, soundtrack
 from .brand import fit_image, watermark
-from .captions import Cue, make_track, phrase_cues, timed_cues, write_webvtt
+from .captions import CaptionTrack, Cue, make_track, phrase_cues, timed_cues, write_webvtt
 from .endcard import end_card
 from .ffmpeg import Progress, ffmpeg_binary, lower_thread_priority, probe, run
 from .graph import Graph
@@ -62,6 +62,7 @@ PREVIEW_DESCRIPTION = (
 PREVIEW_INSTRUCTIONS = "Made for everyday moments. Easy to carry, easy to love."
 END_CARD_IN_S = 0.3  # the end card's entrance
 LOOK_THREADS = 2  # photos looked at side by side
+TITLE_SLACK_S = 0.3  # the template's name may come or go this close to the voice saying it
 
 
 @dataclass(frozen=True)
@@ -341,6 +342,8 @@ def compose(spec: RenderSpec, looks: list, workdir: Path, *, width: int, height:
                            font=brand.font)
         cues = list(track.cues)
     built = recipe.build(c)
+    if track and c.spoken:
+        track = _hush_spoken_title(track, spec.title, c.title_shown)
     label = graph.add(built.label, [f"trim=end_frame={main}", "setpts=PTS-STARTPTS"])
     if track:
         label = graph.overlay_track(label, track.concat, int(track.box.x), int(track.box.y))
@@ -386,6 +389,27 @@ def end_card_start(duration: float, beat: float, fps: int, last_word: float, len
     on_beat = round(ideal / beat) * beat
     start = on_beat if earliest <= on_beat <= latest else min(max(ideal, earliest), latest)
     return max(1, round(start * fps))
+
+
+def _hush_spoken_title(track: CaptionTrack, title: str, title_shown: list[tuple[float, float]]) -> CaptionTrack:
+    """The captions without the voice saying the product's name first, while the template's
+    own text shows that name: the name once on screen, not twice. (The WebVTT keeps it.)"""
+    wanted, said, first = _letters(title), "", []
+    for k, cue in enumerate(track.cues):
+        said += _letters(cue.text)
+        first.append(k)
+        if not wanted.startswith(said) or said == wanted:
+            break
+    if not wanted or said != wanted:
+        return track
+    start, end = track.cues[first[0]].start, track.cues[first[-1]].end
+    if not any(a <= start + TITLE_SLACK_S and end - TITLE_SLACK_S <= b for a, b in title_shown):
+        return track
+    return track.hushed(set(first))
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
 
 
 def _until(cues: list[Cue], end: float) -> list[Cue]:
