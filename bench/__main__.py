@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = {
     "render": ["bench/render.py"],
     "claim": ["-m", "bench.claim"],
-    "queue": ["-m", "bench.queue"],
+    "queue": ["-m", "bench.fair_claim"],
     "scale": ["-m", "bench.scale"],
     "sync": ["-m", "bench.sync"],
     "web": ["-m", "bench.web"],

@@ -4,7 +4,7 @@ with one video each. Times the query that picks the next 4 videos in the fair or
 (``queue.fair_candidates``) against the floor of any claim of 4 queued videos: reading the bulk
 workspace's next 4 by one index seek, with no fairness at all. Same process, median of 30.
 
-    python -m bench.queue [--markdown BENCHMARKS.md] [--sizes 1000,10000,50000]
+    python -m bench.fair_claim [--markdown BENCHMARKS.md] [--sizes 1000,10000,50000]
 
 Runs on SQLite, and on PostgreSQL too when BENCH_DATABASE_URL or TEST_DATABASE_URL names a
 server (a private database is made there and dropped).
