@@ -29,6 +29,7 @@ RGB = tuple[int, int, int]
 ANALYSIS_SIDE = 320  # analysis runs on a copy this long: enough to find a product, fast
 GRABCUT_SIDE = 640  # GrabCut runs on a copy this long, then the mask is refined at full size
 GRABCUT_SEED = 1
+LEAK_WIDTH = 7  # px at GrabCut's size: a band thinner than this along the outline is no leak
 MODEL_SIDE = 80  # the backdrop's model is blurred on a copy about this long
 
 
@@ -220,7 +221,7 @@ def cut_out(path: Path, out_png: Path) -> CutOut:
     height, width = rgb.shape[:2]
     small, scale = _shrink(rgb, GRABCUT_SIDE)
     h, w = small.shape[:2]
-    flooded = _flood_from_border(small, 3.0)
+    flooded = _without_leaks(_flood_from_border(small, 3.0), rgb)
     model = _backdrop_model(small, flooded)
     distance = np.abs(small.astype(np.float32) - model).max(-1)
     # Seeds for GrabCut: backdrop reached from the border is certain; anything enclosed that
@@ -255,6 +256,23 @@ def cut_out(path: Path, out_png: Path) -> CutOut:
     soft = cv2.GaussianBlur(soft, (0, 0), max(0.8, 0.5 / scale))
     alpha = cv2.GaussianBlur((soft >= 0.5).astype(np.float32), (0, 0), max(0.7, 0.35 / scale))
     return _write_cutout(rgb, alpha, out_png)
+
+
+def _without_leaks(flooded: np.ndarray, rgb: np.ndarray) -> np.ndarray:
+    """The flood less what leaked into the product. A flood at GrabCut's size can slip
+    through a one-pixel gap in a soft outline (a canvas tote's seam with its shadow) and fill
+    the product; at the analysis size the outline is solid. What only the fine flood reaches
+    is a thin band along the outline (the two sizes' rounding), or a leak: a blob."""
+    h, w = flooded.shape
+    coarse = _flood_from_border(_shrink(rgb, ANALYSIS_SIDE)[0], 3.0)
+    coarse = cv2.resize(coarse.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(bool)
+    only_fine = (flooded & ~coarse).astype(np.uint8)
+    blobs = cv2.morphologyEx(only_fine, cv2.MORPH_OPEN, np.ones((LEAK_WIDTH, LEAK_WIDTH), np.uint8))
+    if not blobs.any():
+        return flooded
+    _, labels = cv2.connectedComponents(only_fine, connectivity=8)
+    leaked = np.isin(labels, np.unique(labels[blobs > 0]))
+    return flooded & ~leaked
 
 
 def quick_cut_out(path: Path, out_png: Path) -> CutOut:
