@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -137,15 +138,19 @@ DEMO_PRODUCTS = [
                 (_studio(SQUARE, "slate"), _studio(PORTRAIT, "sage"))),
 ]
 DEMO_BY_KEY = {product.key: product for product in DEMO_PRODUCTS}
+PHOTO_THREADS = 2
 
 
 def seed_demo_catalog(workspace: Workspace) -> int:
     """Adds the demo products that the workspace does not have yet; returns how many it added."""
     existing = set(db.session.scalars(select(Product.external_key).where(Product.workspace_id == workspace.id)))
+    missing = [demo for demo in DEMO_PRODUCTS if demo.key not in existing]
+    # the photos are drawn two at a time: numpy lets go of the GIL for most of a photo
+    shots = [(demo.key, position) for demo in missing for position in range(len(demo.shots))]
+    with ThreadPoolExecutor(max_workers=PHOTO_THREADS, thread_name_prefix="demo-photo") as pool:
+        photos = dict(zip(shots, pool.map(lambda shot: demo_photo(*shot), shots), strict=True))
     added = 0
-    for demo in DEMO_PRODUCTS:
-        if demo.key in existing:
-            continue
+    for demo in missing:
         product = Product(
             workspace_id=workspace.id, external_key=demo.key, title=demo.title, sku=demo.sku,
             price=Decimal(demo.price),
@@ -154,7 +159,7 @@ def seed_demo_catalog(workspace: Workspace) -> int:
         )
         for position, shot in enumerate(demo.shots):
             relative = media.new_path(f"products/{workspace.id}", ".jpg")
-            media.write_atomically(relative, demo_photo(demo.key, position))
+            media.write_atomically(relative, photos[demo.key, position])
             product.images.append(ProductImage(position=position, file_path=relative, status=ImageStatus.OK.value,
                                                width=shot.size[0], height=shot.size[1]))
         db.session.add(product)
