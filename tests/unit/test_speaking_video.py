@@ -206,25 +206,32 @@ def test_the_local_provider_writes_the_webvtt_beside_the_video(tmp_path, photos)
 
 
 @pytest.mark.skipif(TESSERACT is None, reason="Debian's tesseract-ocr is needed to read the frames")
-def test_the_name_is_on_screen_once_while_the_voice_says_it(tmp_path, photos):
-    """A script written from the product starts with its name, which the showcase's hook
-    already shows in big type: the captions leave that phrase to it (the WebVTT keeps it)."""
+@pytest.mark.parametrize("recipe", ["product_showcase", "human_usage"])
+def test_the_name_is_on_screen_once_while_the_voice_says_it(tmp_path, photos, recipe):
+    """A script written from the product starts with its name. The showcase's hook already
+    shows it in big type, so the captions leave that phrase to it (the WebVTT keeps it);
+    human_usage shows it only in a small chip, so its captions still say it, big."""
     script = write_script(title="Aurora Desk Lamp", description="Warm dimmable LED. Touch control.",
                           price="$89.00", compare_at_price=None, instructions="")
-    spec = RenderSpec(recipe="product_showcase", images=tuple(photos), title="Aurora Desk Lamp", price="$89.00",
+    spec = RenderSpec(recipe=recipe, images=tuple(photos), title="Aurora Desk Lamp", price="$89.00",
                       aspect_ratio="16:9", script=script.lines, voiceover=True, preset="ultrafast", fps=15)
     result = render(spec, tmp_path / "v.mp4", tmp_path / "v.jpg")
     cues = read_vtt(result.captions_path, line_break=" ")
     assert cues[0][2] == "Aurora Desk Lamp"
-    hook, captions = result.layout.boxes["hook"], result.layout.boxes["captions"]
+    captions = result.layout.boxes["captions"]
 
     def read(box, t: float) -> list[str]:
         frame = frame_at(result.video_path, t, (1280, 720))
         return [normal(w) for w in ocr(frame[int(box.y):int(box.bottom), int(box.x):int(box.right)], tmp_path).split()]
 
     said_at = (cues[0][0] + cues[0][1]) / 2
-    assert {"aurora", "desk", "lamp"} <= set(read(hook, said_at))
-    assert not {"aurora", "desk", "lamp"} & set(read(captions, said_at))
+    name = {"aurora", "desk", "lamp"}
+    if recipe == "product_showcase":
+        assert name <= set(read(result.layout.boxes["hook"], said_at))
+        assert not name & set(read(captions, said_at))
+    else:
+        assert "chip" in result.layout.boxes
+        assert name <= set(read(captions, said_at))
     # the next phrase is captioned as ever
     start, end, text = cues[1]
     assert [normal(w) for w in text.split()] == read(captions, (start + end) / 2)

@@ -51,6 +51,7 @@ class Piece:
 
     image: Image.Image
     content: Box
+    text_size: int = 0  # px of its main text (a headline's, a lower third's title), when it has one
 
     @property
     def w(self) -> float:
@@ -300,7 +301,7 @@ class OverlayMaker:
         if pill:
             px_ = tx + content_w - pill.width if block.rtl else tx
             im.alpha_composite(pill, (int(px_), int(pad + block.height + gap)))
-        return Piece(im, Box(0, 0, pw, ph))
+        return Piece(im, Box(0, 0, pw, ph), block.size)
 
     def pill(self, text: str, colour: str, size_u: float, text_colour: RGBA | None = None,
              max_w: float | None = None) -> Image.Image:
@@ -352,7 +353,7 @@ class OverlayMaker:
         draw_block(d, block, ox, oy, colour, align=align, box_w=inner_w, stroke_fill=outline, extra_stroke=outline_w)
         if shadow:
             im = soft_shadow(im, self.px(1.0), (0, self.px(0.35)), shadow)
-        return Piece(im, Box(margin, margin, content_w, content_h))
+        return Piece(im, Box(margin, margin, content_w, content_h), block.size)
 
     def bullet(self, text: str, number: int, *, max_w: float, accent: str, size_u: float = 4.2,
                panel: RGBA = (255, 255, 255, 26), ink: RGBA = (241, 245, 249, 255)) -> Piece:

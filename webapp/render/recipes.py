@@ -71,7 +71,8 @@ class Ctx:
     starts: list[int] = field(default_factory=list)
     t: int = 0  # frames of each transition between shots
     backdrop: tuple[str, tuple[int, int]] | None = None  # the staged shots' backdrop still and its size
-    title_shown: list[tuple[float, float]] = field(default_factory=list)  # when a box shows the product's name
+    # when a box shows the product's name, and how big: (start, end, px of its text)
+    title_shown: list[tuple[float, float, int]] = field(default_factory=list)
 
     @property
     def duration(self) -> float:
@@ -119,7 +120,7 @@ class Ctx:
         overlay = self.ov.put(piece, x, y)
         self.layout.place(name, overlay.box, when=when)
         if says_title:
-            self.title_shown.append(when)
+            self.title_shown.append((*when, piece.text_size))
         return overlay
 
     def slot(self, piece: Piece, within: Box, when: tuple[float, float], *, prefer: str = "bottom",
@@ -611,7 +612,7 @@ def _shelf_talker(c: Ctx, size: float, max_w: float) -> Piece:
     if price is not None:
         px_ = w - pad - price.width if title.rtl else pad
         im.alpha_composite(price, (int(px_), int(pad + c.px(0.8) + title.height + c.px(1.2))))
-    return Piece(im, Box(0, 0, w, h))
+    return Piece(im, Box(0, 0, w, h), title.size)
 
 
 # -- lifestyle -------------------------------------------------------------------------------------

@@ -63,6 +63,7 @@ PREVIEW_INSTRUCTIONS = "Made for everyday moments. Easy to carry, easy to love."
 END_CARD_IN_S = 0.3  # the end card's entrance
 LOOK_THREADS = 2  # photos looked at side by side
 TITLE_SLACK_S = 0.3  # the template's name may come or go this close to the voice saying it
+TITLE_AS_BIG = 0.8  # ...and its text be this much of the captions' size, to stand in for them
 
 
 @dataclass(frozen=True)
@@ -391,9 +392,11 @@ def end_card_start(duration: float, beat: float, fps: int, last_word: float, len
     return max(1, round(start * fps))
 
 
-def _hush_spoken_title(track: CaptionTrack, title: str, title_shown: list[tuple[float, float]]) -> CaptionTrack:
+def _hush_spoken_title(track: CaptionTrack, title: str, title_shown: list[tuple[float, float, int]]) -> CaptionTrack:
     """The captions without the voice saying the product's name first, while the template's
-    own text shows that name: the name once on screen, not twice. (The WebVTT keeps it.)"""
+    own text shows that name about as big: the name once on screen, not twice. (The WebVTT
+    keeps it. A small name, a chip or a kicker, leaves the captions to be the first second's
+    bold type.)"""
     wanted, said, first = _letters(title), "", []
     for k, cue in enumerate(track.cues):
         said += _letters(cue.text)
@@ -403,7 +406,8 @@ def _hush_spoken_title(track: CaptionTrack, title: str, title_shown: list[tuple[
     if not wanted or said != wanted:
         return track
     start, end = track.cues[first[0]].start, track.cues[first[-1]].end
-    if not any(a <= start + TITLE_SLACK_S and end - TITLE_SLACK_S <= b for a, b in title_shown):
+    if not any(a <= start + TITLE_SLACK_S and end - TITLE_SLACK_S <= b and size >= TITLE_AS_BIG * track.text_size
+               for a, b, size in title_shown):
         return track
     return track.hushed(set(first))
 
