@@ -71,7 +71,7 @@ def worker_synthesis(folder: Path) -> dict:
 
 def worker_render(kind: str, folder: Path, duration: float | None, cached: bool) -> dict:
     from webapp.generation.script import write_script
-    from webapp.render import RenderSpec, render
+    from webapp.render import ASPECT_SIZES, RenderSpec, render
     from webapp.render.renderer import prepare_images
     from webapp.render.stage import DirectoryCache, look_at
     from webapp.render.voice import load_voice
@@ -80,7 +80,7 @@ def worker_render(kind: str, folder: Path, duration: float | None, cached: bool)
     looks = None
     if cached:  # the cut-outs made before the timing starts, as for a product's second video
         looks = DirectoryCache(folder / "looks")
-        for im in prepare_images(images, folder, max_side=2560):
+        for im in prepare_images(images, folder, max_side=2 * max(ASPECT_SIZES["9:16"])):  # as render() does
             look_at(im.index, im.source, im.path, (im.width, im.height), folder, looks)
     script = write_script(title=TITLE, description=DESCRIPTION, price="$89.00", compare_at_price="$119.00",
                           instructions="")

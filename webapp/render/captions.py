@@ -61,10 +61,10 @@ class CaptionTrack:
     concat: Path  # the ffconcat list of the states
     cues: tuple[Cue, ...]
     text_size: int  # px
-    states: tuple[tuple[int, Path, int | None], ...] = ()  # (first frame, png, its cue's index)
-    blank: Path | None = None  # the state with no caption
-    frames: int = 0
-    fps: int = 30
+    states: tuple[tuple[int, Path, int | None], ...]  # (first frame, png, its cue's index)
+    blank: Path  # the state with no caption
+    frames: int
+    fps: int
 
     def hushed(self, indexes: set[int]) -> CaptionTrack:
         """The track with the cues at ``indexes`` left off the screen (still in ``cues``, for

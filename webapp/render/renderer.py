@@ -401,19 +401,22 @@ def _hush_spoken_title(track: CaptionTrack, title: str, title_shown: list[tuple[
     own text shows that name about as big: the name once on screen, not twice. (The WebVTT
     keeps it. A small name, a chip or a kicker, leaves the captions to be the first second's
     bold type.)"""
-    wanted, said, first = _letters(title), "", []
-    for k, cue in enumerate(track.cues):
-        said += _letters(cue.text)
-        first.append(k)
-        if not wanted.startswith(said) or said == wanted:
-            break
-    if not wanted or said != wanted:
+    wanted, said = _letters(title), ""
+    if not wanted:
         return track
-    start, end = track.cues[first[0]].start, track.cues[first[-1]].end
+    for last, cue in enumerate(track.cues):  # the first cues, as long as they spell the name
+        said += _letters(cue.text)
+        if not wanted.startswith(said):
+            return track
+        if said == wanted:
+            break
+    else:
+        return track
+    start, end = track.cues[0].start, track.cues[last].end
     if not any(a <= start + TITLE_SLACK_S and end - TITLE_SLACK_S <= b and size >= TITLE_AS_BIG * track.text_size
                for a, b, size in title_shown):
         return track
-    return track.hushed(set(first))
+    return track.hushed(set(range(last + 1)))
 
 
 def _letters(text: str) -> str:
