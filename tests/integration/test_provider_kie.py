@@ -68,7 +68,7 @@ def test_images_are_uploaded_once_the_task_is_created_and_the_result_mirrored(en
     assert thumbnail[:2] == b"\xff\xd8"  # cut from the video: Kie.ai sends none
 
     uploaded = images(env)
-    assert fake.hits["upload"] == 2 and len(fake.uploads) == 2
+    assert len(fake.uploads) == 2  # each image once, as a file (a stalled upload may be sent again)
     assert all(image.provider_file_url.startswith(f"{fake.url}/tempfile/") for image in uploaded)
     for image in uploaded:  # recorded as Kie.ai keeps them: three days from the upload
         assert abs(image.provider_file_expires_at - (utcnow() + timedelta(days=3))) < timedelta(minutes=1)
@@ -85,9 +85,12 @@ def test_images_are_uploaded_once_the_task_is_created_and_the_result_mirrored(en
 def test_uploads_are_reused_while_they_last_and_made_again_when_they_run_out(env, fake):
     first = env.create()
     env.run_until(lambda: env.finished(*first))
+    # counted as requests: an upload that stalls past the read timeout is sent again (it is
+    # idempotent), so the count after the first video is what the others are set against
+    uploaded_for_first = fake.hits["upload"]
     second = env.create()
     env.run_until(lambda: env.finished(*second))
-    assert fake.hits["upload"] == 2  # the second video reused the first one's copies
+    assert fake.hits["upload"] == uploaded_for_first  # the second video reused the first one's copies
     assert len({url for task in fake.bodies("create") for url in task["input"]["image_urls"]}) == 1
     with env.app.app_context():  # one copy is about to expire: less than the margin left
         image = db.session.scalars(select(ProductImage).where(ProductImage.product_id == env.product_id)).first()
@@ -96,7 +99,7 @@ def test_uploads_are_reused_while_they_last_and_made_again_when_they_run_out(env
         db.session.commit()
     third = env.create()
     env.run_until(lambda: env.finished(*third))
-    assert fake.hits["upload"] == 3
+    assert fake.hits["upload"] > uploaded_for_first
     refreshed = next(image for image in images(env) if image.id == stale_id)
     assert refreshed.provider_file_expires_at > utcnow() + timedelta(days=2)
     assert env.status(third[0]) == "completed"
