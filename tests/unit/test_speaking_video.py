@@ -73,6 +73,15 @@ def ocr(image: np.ndarray, folder: Path) -> str:
                           check=True).stdout
 
 
+def ocr_dark_on_light(image: np.ndarray, folder: Path) -> str:
+    """What tesseract reads in ``image`` as it is: dark type on a light card."""
+    path = folder / "ocr.png"
+    grey = Image.fromarray(image).convert("L")
+    grey.resize((grey.width * 2, grey.height * 2), Image.Resampling.LANCZOS).save(path)
+    return subprocess.run([TESSERACT, str(path), "stdout", "--psm", "6"], capture_output=True, text=True,
+                          check=True).stdout
+
+
 def normal(word: str) -> str:
     return re.sub(r"[^a-z0-9$]", "", word.lower())
 
@@ -205,33 +214,41 @@ def test_the_local_provider_writes_the_webvtt_beside_the_video(tmp_path, photos)
     assert 5.0 <= result.duration <= 30.0
 
 
+NAME_CASES = [("product_showcase", "16:9"), ("human_usage", "16:9"), ("unboxing", "1:1")]
+
+
 @pytest.mark.skipif(TESSERACT is None, reason="Debian's tesseract-ocr is needed to read the frames")
-@pytest.mark.parametrize("recipe", ["product_showcase", "human_usage"])
-def test_the_name_is_on_screen_once_while_the_voice_says_it(tmp_path, photos, recipe):
+@pytest.mark.parametrize(("recipe", "aspect"), NAME_CASES, ids=[f"{r}-{a}" for r, a in NAME_CASES])
+def test_the_name_is_on_screen_once_while_the_voice_says_it(tmp_path, photos, recipe, aspect):
     """A script written from the product starts with its name. The showcase's hook already
-    shows it in big type, so the captions leave that phrase to it (the WebVTT keeps it);
-    human_usage shows it only in a small chip, so its captions still say it, big."""
+    shows it in big type, so the captions leave that phrase to it (the WebVTT keeps it); so do
+    unboxing's, whose intro card shows the name and hands it to the price banner while the voice
+    still says it. human_usage shows it only in a small chip, so its captions still say it, big."""
     script = write_script(title="Aurora Desk Lamp", description="Warm dimmable LED. Touch control.",
                           price="$89.00", compare_at_price=None, instructions="")
     spec = RenderSpec(recipe=recipe, images=tuple(photos), title="Aurora Desk Lamp", price="$89.00",
-                      aspect_ratio="16:9", script=script.lines, voiceover=True, preset="ultrafast", fps=15)
+                      aspect_ratio=aspect, script=script.lines, voiceover=True, preset="ultrafast", fps=15)
     result = render(spec, tmp_path / "v.mp4", tmp_path / "v.jpg")
     cues = read_vtt(result.captions_path, line_break=" ")
     assert cues[0][2] == "Aurora Desk Lamp"
     captions = result.layout.boxes["captions"]
 
-    def read(box, t: float) -> list[str]:
-        frame = frame_at(result.video_path, t, (1280, 720))
-        return [normal(w) for w in ocr(frame[int(box.y):int(box.bottom), int(box.x):int(box.right)], tmp_path).split()]
+    def read(box, t: float, reader=ocr) -> list[str]:
+        frame = frame_at(result.video_path, t, ASPECT_SIZES[aspect])
+        return [normal(w) for w in reader(frame[int(box.y):int(box.bottom), int(box.x):int(box.right)],
+                                          tmp_path).split()]
 
     said_at = (cues[0][0] + cues[0][1]) / 2
     name = {"aurora", "desk", "lamp"}
-    if recipe == "product_showcase":
-        assert name <= set(read(result.layout.boxes["hook"], said_at))
-        assert not name & set(read(captions, said_at))
-    else:
+    if recipe == "human_usage":
         assert "chip" in result.layout.boxes
         assert name <= set(read(captions, said_at))
+    else:
+        if recipe == "product_showcase":
+            assert name <= set(read(result.layout.boxes["hook"], said_at))
+        else:  # dark type on the intro card, as the voice starts the name
+            assert name <= set(read(result.layout.boxes["intro"], cues[0][0] + 0.1, ocr_dark_on_light))
+        assert not any(name & set(read(captions, t)) for t in (cues[0][0] + 0.1, said_at, cues[0][1] - 0.1))
     # the next phrase is captioned as ever
     start, end, text = cues[1]
     assert [normal(w) for w in text.split()] == read(captions, (start + end) / 2)

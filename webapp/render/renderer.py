@@ -24,7 +24,14 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .audio import add_audio, encode_aac, soundtrack
 from .brand import fit_image, watermark
-from .captions import CaptionTrack, Cue, make_track, phrase_cues, timed_cues, write_webvtt
+from .captions import (
+    CaptionTrack,
+    Cue,
+    make_track,
+    phrase_cues,
+    timed_cues,
+    write_webvtt,
+)
 from .endcard import end_card
 from .ffmpeg import Progress, ffmpeg_binary, lower_thread_priority, probe, run
 from .graph import Graph
@@ -413,10 +420,23 @@ def _hush_spoken_title(track: CaptionTrack, title: str, title_shown: list[tuple[
     else:
         return track
     start, end = track.cues[0].start, track.cues[last].end
-    if not any(a <= start + TITLE_SLACK_S and end - TITLE_SLACK_S <= b and size >= TITLE_AS_BIG * track.text_size
-               for a, b, size in title_shown):
+    if not any(a <= start + TITLE_SLACK_S and end - TITLE_SLACK_S <= b
+               for a, b in _spans(sorted((a, b) for a, b, size in title_shown
+                                         if size >= TITLE_AS_BIG * track.text_size))):
         return track
     return track.hushed(set(range(last + 1)))
+
+
+def _spans(windows: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Sorted windows joined where one box hands the name to the next (unboxing's intro card,
+    then its banner) with a gap of at most TITLE_SLACK_S."""
+    joined: list[tuple[float, float]] = []
+    for a, b in windows:
+        if joined and a <= joined[-1][1] + TITLE_SLACK_S:
+            joined[-1] = (joined[-1][0], max(joined[-1][1], b))
+        else:
+            joined.append((a, b))
+    return joined
 
 
 def _letters(text: str) -> str:
