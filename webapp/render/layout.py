@@ -93,6 +93,7 @@ class Layout:
     boxes: dict[str, Box] = field(default_factory=dict)
     spans: dict[str, Span | None] = field(default_factory=dict)
     exempt: set[str] = field(default_factory=set)
+    allowed: set[frozenset[str]] = field(default_factory=set)  # pairs placed to overlap on purpose
 
     @property
     def safe(self) -> Box:
@@ -109,6 +110,7 @@ class Layout:
                 raise LayoutError(f"{name!r} {box} overlaps {other!r} {placed}")
         self.boxes[name] = box
         self.spans[name] = when
+        self.allowed.update(frozenset((name, other)) for other in may_overlap)
         if not in_safe_zone:
             self.exempt.add(name)
         return box
@@ -117,6 +119,7 @@ class Layout:
         """Takes a box out again (to place it anew, elsewhere or another size)."""
         del self.boxes[name], self.spans[name]
         self.exempt.discard(name)
+        self.allowed = {pair for pair in self.allowed if name not in pair}
 
     def fits(self, box: Box, *, when: Span | None = None, in_safe_zone: bool = True) -> bool:
         """Whether ``box`` could be placed: inside the safe zone and clear of every box shown

@@ -11,6 +11,7 @@ it, the poster and the WebVTT into place.
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 import threading
@@ -457,11 +458,13 @@ def _watermark(c: Ctx) -> Overlay | None:
     image, _ = made
     zone = c.safe
     when = (0.0, c.duration)
-    corners = [(zone.x, zone.y), (zone.x, zone.bottom - image.height), (zone.right - image.width, zone.bottom - image.height)]
+    # even pixels, rounded into the zone
+    left, top = math.ceil(zone.x / 2) * 2, math.ceil(zone.y / 2) * 2
+    right, bottom = math.floor((zone.right - image.width) / 2) * 2, math.floor((zone.bottom - image.height) / 2) * 2
+    corners = [(left, top), (left, bottom), (right, bottom)]
     if not c.tall:
-        corners.insert(1, (zone.right - image.width, zone.y))
+        corners.insert(1, (right, top))
     for x, y in corners:
-        x, y = int(x) // 2 * 2 + 2, int(y) // 2 * 2 + 2
         box = Box(x, y, image.width, image.height)
         if c.layout.fits(box, when=when):
             c.layout.place("watermark", box, when=when)

@@ -1,0 +1,126 @@
+"""Every template's layout, for every aspect ratio and for short, long, right-to-left and emoji
+text: the boxes the template computes before drawing stay in the frame and its safe zone, no
+two boxes on screen together overlap (nor cover the product) unless the template placed them
+to, and the brand's corner watermark finds its place. The videos are composed, not encoded:
+the boxes are what the graph draws."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+from webapp.catalog.demo import demo_shot
+from webapp.render import ASPECT_SIZES, RECIPES, RenderSpec
+from webapp.render.brand import Brand
+from webapp.render.layout import Box, Layout
+from webapp.render.renderer import compose, prepare_images
+from webapp.render.spec import VOICE_START_S, Word
+from webapp.render.stage import DirectoryCache, look_at
+
+pytestmark = pytest.mark.render
+
+TEXTS = {
+    "short": ("Orbit Headphones", "Deep bass. 30-hour battery.", "Fold flat. Travel light.", "$199.00"),
+    "long": ("Orbit Wireless Over-Ear Headphones with Active Noise Cancelling and a Fold-Flat Travel Case",
+             "Deep, detailed bass from 40 mm drivers. A 30-hour battery that charges in ten minutes.",
+             "Multipoint Bluetooth for your laptop and phone at once. Memory-foam cushions for long flights.",
+             "$1,299.99"),
+    "arabic": ("سماعات أوربت اللاسلكية", "صوت جهير عميق. بطارية تدوم ثلاثين ساعة.", "تطوى بسهولة. خفيفة للسفر.",
+               "199 ر.س"),
+    "emoji": ("Orbit Headphones 🎧🔥", "Deep bass 🔊. 30-hour battery ⚡.", "Fold flat ✈️. Travel light ✨.",
+              "$199.00"),
+}
+CASES = [(recipe, aspect, text) for recipe in sorted(RECIPES) for aspect in ASPECT_SIZES for text in TEXTS]
+
+
+def spoken(lines: tuple[str, ...]) -> tuple[Word, ...]:
+    """The lines as a voice would say them: 0.4 s a word, a pause between lines."""
+    words, t = [], VOICE_START_S
+    for number, line in enumerate(lines):
+        for text in line.split():
+            words.append(Word(text, t, t + 0.35, number))
+            t += 0.4
+        t += 0.3
+    return tuple(words)
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory) -> list[Path]:
+    """A packshot, a lifestyle scene and a transparent PNG: a cut-out, a crop and a layer."""
+    folder = tmp_path_factory.mktemp("photos")
+    paths = []
+    for name, position in (("orbit-headphones", 0), ("aurora-lamp", 1)):
+        path = folder / f"{name}-{position}.jpg"
+        demo_shot(name, position).image.save(path, quality=90)
+        paths.append(path)
+    cutout = Image.new("RGBA", (700, 900), (0, 0, 0, 0))
+    ImageDraw.Draw(cutout).rounded_rectangle((180, 120, 520, 820), radius=60, fill=(40, 110, 180, 255))
+    cutout.save(folder / "bottle.png")
+    return [*paths, folder / "bottle.png"]
+
+
+@pytest.fixture(scope="module")
+def logo(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("logo") / "logo.png"
+    image = Image.new("RGBA", (320, 120), (0, 0, 0, 0))
+    ImageDraw.Draw(image).ellipse((10, 10, 110, 110), fill=(220, 40, 60, 255))
+    image.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def looks_by_aspect(tmp_path_factory, photos):
+    """The looks at the photos for each frame size, taken once (a cut-out costs a second)."""
+    cache = DirectoryCache(tmp_path_factory.mktemp("looks"))
+    made = {}
+    for aspect, (width, height) in ASPECT_SIZES.items():
+        workdir = tmp_path_factory.mktemp(f"look-{aspect.replace(':', 'x')}")
+        images = prepare_images(photos, workdir, max_side=2 * max(width, height))
+        made[aspect] = (workdir, [look_at(im.index, im.source, im.path, (im.width, im.height), workdir, cache)
+                                  for im in images])
+    return made
+
+
+def boxes_shown_together(layout: Layout) -> list[tuple[str, str]]:
+    pairs = []
+    for (a, box_a), (b, box_b) in itertools.combinations(layout.boxes.items(), 2):
+        span_a, span_b = layout.spans[a], layout.spans[b]
+        together = span_a is None or span_b is None or (span_a[0] < span_b[1] and span_b[0] < span_a[1])
+        if together and box_a.intersects(box_b) and frozenset((a, b)) not in layout.allowed:
+            pairs.append((a, b))
+    return pairs
+
+
+@pytest.mark.parametrize(("recipe", "aspect", "text"), CASES, ids=["-".join(case) for case in CASES])
+def test_every_box_stays_in_the_safe_zone_clear_of_the_others_and_the_product(looks_by_aspect, logo, recipe,
+                                                                               aspect, text):
+    title, description, instructions, price = TEXTS[text]
+    script = (title, *description.split(". "))
+    width, height = ASPECT_SIZES[aspect]
+    workdir, looks = looks_by_aspect[aspect]
+    spec = RenderSpec(recipe=recipe, images=(), title=title, price=price, description=description,
+                      custom_instructions=instructions, aspect_ratio=aspect, script=script, voiceover=True,
+                      brand=Brand(logo=logo, watermark=True, primary="#14213D", accent="#FCA311"),
+                      compare_at_price=None, link="https://shop.example.com/orbit")
+    words = spoken(script)
+    made = compose(spec, looks, workdir, width=width, height=height, duration=round(words[-1].end + 2.6, 1),
+                   words=words)
+    layout = made.layout
+    frame, zone = Box(0, 0, width, height), layout.safe
+    texts = set(layout.boxes) - layout.exempt
+    assert {"captions", "watermark"} <= texts
+    assert any(name.startswith("product_") for name in layout.exempt)
+    for name in texts:
+        assert zone.contains(layout.boxes[name]), f"{name} {layout.boxes[name]} leaves the safe zone {zone}"
+    for name in layout.exempt:  # pictures may bleed off the frame; they never miss it
+        assert layout.boxes[name].intersects(frame), name
+    assert boxes_shown_together(layout) == []
+    # the end card: its own boxes, in the safe zone, apart
+    card = made.end_card
+    assert card is not None and {"title", "cta", "qr"} <= set(card.boxes)
+    for name, box in card.boxes.items():
+        assert name in card.exempt or card.safe.contains(box), name
+    assert boxes_shown_together(card) == []
