@@ -22,7 +22,7 @@ from tests.vtt import read_vtt
 from webapp.generation.script import write_script
 from webapp.providers.base import GenerationRequest, ProviderState
 from webapp.providers.local import LocalProvider
-from webapp.render import ASPECT_SIZES, RECIPES, Caption, RenderSpec, render
+from webapp.render import ASPECT_SIZES, RECIPES, Brand, Caption, RenderSpec, render
 from webapp.render.audio import measure_loudness
 from webapp.render.layout import safe_zone
 from webapp.render.spec import END_CARD_S, VOICE_START_S
@@ -214,23 +214,30 @@ def test_the_local_provider_writes_the_webvtt_beside_the_video(tmp_path, photos)
     assert 5.0 <= result.duration <= 30.0
 
 
-NAME_CASES = [("product_showcase", "16:9"), ("human_usage", "16:9"), ("unboxing", "1:1")]
+# a long name beside a watermark: unboxing's banner shows it smaller than the captions, after
+# its intro card opened it big
+NAME_CASES = [("product_showcase", "16:9", "Aurora Desk Lamp", False), ("human_usage", "16:9", "Aurora Desk Lamp", False),
+              ("unboxing", "1:1", "Aurora Desk Lamp", False), ("unboxing", "1:1", "Stride Running Sneaker", True)]
 
 
 @pytest.mark.skipif(TESSERACT is None, reason="Debian's tesseract-ocr is needed to read the frames")
-@pytest.mark.parametrize(("recipe", "aspect"), NAME_CASES, ids=[f"{r}-{a}" for r, a in NAME_CASES])
-def test_the_name_is_on_screen_once_while_the_voice_says_it(tmp_path, photos, recipe, aspect):
+@pytest.mark.parametrize(("recipe", "aspect", "title", "watermarked"), NAME_CASES,
+                         ids=[f"{r}-{a}-{t}" + ("-watermarked" if w else "") for r, a, t, w in NAME_CASES])
+def test_the_name_is_on_screen_once_while_the_voice_says_it(tmp_path, photos, recipe, aspect, title, watermarked):
     """A script written from the product starts with its name. The showcase's hook already
     shows it in big type, so the captions leave that phrase to it (the WebVTT keeps it); so do
     unboxing's, whose intro card shows the name and hands it to the price banner while the voice
     still says it. human_usage shows it only in a small chip, so its captions still say it, big."""
-    script = write_script(title="Aurora Desk Lamp", description="Warm dimmable LED. Touch control.",
+    script = write_script(title=title, description="Warm dimmable LED. Touch control.",
                           price="$89.00", compare_at_price=None, instructions="")
-    spec = RenderSpec(recipe=recipe, images=tuple(photos), title="Aurora Desk Lamp", price="$89.00",
+    logo = tmp_path / "logo.png"
+    Image.new("RGBA", (300, 100), (15, 118, 110, 255)).save(logo)
+    brand = Brand(font="red-hat-display", logo=logo, watermark=True) if watermarked else Brand()
+    spec = RenderSpec(recipe=recipe, images=tuple(photos), title=title, price="$89.00", brand=brand,
                       aspect_ratio=aspect, script=script.lines, voiceover=True, preset="ultrafast", fps=15)
     result = render(spec, tmp_path / "v.mp4", tmp_path / "v.jpg")
     cues = read_vtt(result.captions_path, line_break=" ")
-    assert cues[0][2] == "Aurora Desk Lamp"
+    assert cues[0][2] == title
     captions = result.layout.boxes["captions"]
 
     def read(box, t: float, reader=ocr) -> list[str]:
@@ -239,7 +246,7 @@ def test_the_name_is_on_screen_once_while_the_voice_says_it(tmp_path, photos, re
                                           tmp_path).split()]
 
     said_at = (cues[0][0] + cues[0][1]) / 2
-    name = {"aurora", "desk", "lamp"}
+    name = {normal(word) for word in title.split()}
     if recipe == "human_usage":
         assert "chip" in result.layout.boxes
         assert name <= set(read(captions, said_at))

@@ -71,7 +71,7 @@ PREVIEW_INSTRUCTIONS = "Made for everyday moments. Easy to carry, easy to love."
 END_CARD_IN_S = 0.3  # the end card's entrance
 LOOK_THREADS = 2  # photos looked at side by side
 TITLE_SLACK_S = 0.3  # the template's name may come or go this close to the voice saying it
-TITLE_AS_BIG = 0.8  # ...and its text be this much of the captions' size, to stand in for them
+TITLE_AS_BIG = 0.8  # ...and its text be this much of the captions' size as the voice starts it
 
 
 @dataclass(frozen=True)
@@ -406,9 +406,10 @@ def end_card_start(duration: float, beat: float, fps: int, last_word: float, len
 
 def _hush_spoken_title(track: CaptionTrack, title: str, title_shown: list[tuple[float, float, int]]) -> CaptionTrack:
     """The captions without the voice saying the product's name first, while the template's
-    own text shows that name about as big: the name once on screen, not twice. (The WebVTT
-    keeps it. A small name, a chip or a kicker, leaves the captions to be the first second's
-    bold type.)"""
+    own text shows that name: about as big as the captions when the voice starts it, and on
+    screen (in that box, or the next) until the voice ends it. The name once on screen, not
+    twice. (The WebVTT keeps it. A name shown only small, a chip or a kicker, leaves the
+    captions to be the first second's bold type.)"""
     wanted, said = _letters(title), ""
     if not wanted:
         return track
@@ -421,9 +422,11 @@ def _hush_spoken_title(track: CaptionTrack, title: str, title_shown: list[tuple[
     else:
         return track
     start, end = track.cues[0].start, track.cues[last].end
-    if not any(a <= start + TITLE_SLACK_S and end - TITLE_SLACK_S <= b
-               for a, b in _spans(sorted((a, b) for a, b, size in title_shown
-                                         if size >= TITLE_AS_BIG * track.text_size))):
+    opened = any(a <= start + TITLE_SLACK_S < b and size >= TITLE_AS_BIG * track.text_size
+                 for a, b, size in title_shown)
+    kept = any(a <= start + TITLE_SLACK_S and end - TITLE_SLACK_S <= b
+               for a, b in _spans(sorted((a, b) for a, b, _ in title_shown)))
+    if not (opened and kept):
         return track
     return track.hushed(set(range(last + 1)))
 
