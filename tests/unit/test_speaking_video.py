@@ -217,7 +217,8 @@ def test_the_local_provider_writes_the_webvtt_beside_the_video(tmp_path, photos)
 # a long name beside a watermark: unboxing's banner shows it smaller than the captions, after
 # its intro card opened it big
 NAME_CASES = [("product_showcase", "16:9", "Aurora Desk Lamp", False), ("human_usage", "16:9", "Aurora Desk Lamp", False),
-              ("unboxing", "1:1", "Aurora Desk Lamp", False), ("unboxing", "1:1", "Stride Running Sneaker", True)]
+              ("unboxing", "1:1", "Aurora Desk Lamp", False), ("unboxing", "1:1", "Stride Running Sneaker", True),
+              ("unboxing", "9:16", "Stride Running Sneaker", True)]
 
 
 @pytest.mark.skipif(TESSERACT is None, reason="Debian's tesseract-ocr is needed to read the frames")

@@ -113,14 +113,16 @@ class Ctx:
         return (self.starts[k] if k < len(self.starts) else self.frames) / self.fps
 
     def put(self, name: str, piece: Piece, x: float, y: float, when: tuple[float, float], *,
-            says_title: bool = False) -> Overlay:
+            says_title: bool = False, wiped_out_by: float | None = None) -> Overlay:
         """The piece at (x, y), placed in the layout for ``when`` (refused there if it would
         cover the product or another box, or leave the safe zone); ``says_title``: it shows the
-        product's name."""
+        product's name. ``wiped_out_by``: a wipe that ends then takes it off screen bit by bit,
+        showing the next shot where it leaves, so nothing can collide with it once ``when`` ends
+        though part of it is seen until then."""
         overlay = self.ov.put(piece, x, y)
         self.layout.place(name, overlay.box, when=when)
         if says_title:
-            self.title_shown.append((*when, piece.text_size))
+            self.title_shown.append((when[0], wiped_out_by or when[1], piece.text_size))
         return overlay
 
     def slot(self, piece: Piece, within: Box, when: tuple[float, float], *, prefer: str = "bottom",
@@ -777,15 +779,16 @@ def _unboxing(c: Ctx) -> Built:
     T = round(0.4 * fps)
     lid = g.plate(_box_lid(c), intro + T)
     zone = c.safe
-    when = (0.1, (intro + T) / fps)
+    when = (0.1, intro / fps)  # on the lid: the wipe to the shots carries it out with the lid
     made = c.fit(lambda size: c.ov.headline(s.title, max_w=zone.w * 0.9, size_u=size, max_lines=2, kicker="Unboxing",
                                             kicker_colour=(*_deep(c.accent), 255), shadow=0,
                                             plate=(255, 255, 255, 235), colour=(31, 26, 23, 255)),
                  (7.0, 6.0, 5.0, 4.2), zone, when, prefer="center", align="center")
     if made is not None:
         piece, x, y = made
-        card = c.put("intro", piece, x, y, when, says_title=True)
-        lid = g.overlay(lid, card, 0.1, when[1], fade_in=0.2, fade_out=0, y=slide(card.y, 0.1, c.px(5), 0.4))
+        card = c.put("intro", piece, x, y, when, says_title=True, wiped_out_by=(intro + T) / fps)
+        lid = g.overlay(lid, card, 0.1, (intro + T) / fps, fade_in=0.2, fade_out=0,
+                        y=slide(card.y, 0.1, c.px(5), 0.4))
     segs = shot_segments(c, enters=lambda k: "rise" if k == 0 else "scale", scene_moves=lambda k: "settle",
                          scene_amount=0.14)
     shots = g.sequence(segs, ["wipeleft", "slideup", "wiperight", "slidedown"], c.t)

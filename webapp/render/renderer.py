@@ -407,7 +407,8 @@ def end_card_start(duration: float, beat: float, fps: int, last_word: float, len
 def _hush_spoken_title(track: CaptionTrack, title: str, title_shown: list[tuple[float, float, int]]) -> CaptionTrack:
     """The captions without the voice saying the product's name first, while the template's
     own text shows that name: about as big as the captions when the voice starts it, and on
-    screen (in that box, or the next) until the voice ends it. The name once on screen, not
+    screen (in that box, or the next) until the voice is halfway through it (unboxing's intro
+    card leaves with the box lid as the voice ends the name). The name once on screen, not
     twice. (The WebVTT keeps it. A name shown only small, a chip or a kicker, leaves the
     captions to be the first second's bold type.)"""
     wanted, said = _letters(title), ""
@@ -424,7 +425,7 @@ def _hush_spoken_title(track: CaptionTrack, title: str, title_shown: list[tuple[
     start, end = track.cues[0].start, track.cues[last].end
     opened = any(a <= start + TITLE_SLACK_S < b and size >= TITLE_AS_BIG * track.text_size
                  for a, b, size in title_shown)
-    kept = any(a <= start + TITLE_SLACK_S and end - TITLE_SLACK_S <= b
+    kept = any(a <= start + TITLE_SLACK_S and (start + end) / 2 <= b
                for a, b in _spans(sorted((a, b) for a, b, _ in title_shown)))
     if not (opened and kept):
         return track
