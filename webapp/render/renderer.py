@@ -71,6 +71,7 @@ PREVIEW_INSTRUCTIONS = "Made for everyday moments. Easy to carry, easy to love."
 END_CARD_IN_S = 0.3  # the end card's entrance
 LOOK_THREADS = 2  # photos looked at side by side
 TITLE_SLACK_S = 0.3  # the template's name may come or go this close to the voice saying it
+WATERMARK_AIR = 1.5  # units (1 % of the short side) kept free between the watermark and the text
 TITLE_AS_BIG = 0.8  # ...and its text be this much of the captions' size as the voice starts it
 
 
@@ -455,21 +456,25 @@ def _until(cues: list[Cue], end: float) -> list[Cue]:
 
 def _watermark(c: Ctx) -> Overlay | None:
     """The brand's logo, faint, in the first corner of the safe zone it fits in (the top-left
-    one first; never the top-right of a tall frame, where the platforms draw their buttons)."""
+    one first; never the top-right of a tall frame, where the platforms draw their buttons).
+    Its box in the layout reaches WATERMARK_AIR further into the frame, so that the template's
+    text keeps that far from it."""
     made = watermark(c.spec.brand, c.width, c.height)
     if made is None:
         return None
     image, _ = made
     zone = c.safe
     when = (0.0, c.duration)
+    air = c.px(WATERMARK_AIR)
+    w, h = image.width + air, image.height + air
     # even pixels, rounded into the zone
     left, top = math.ceil(zone.x / 2) * 2, math.ceil(zone.y / 2) * 2
     right, bottom = math.floor((zone.right - image.width) / 2) * 2, math.floor((zone.bottom - image.height) / 2) * 2
-    corners = [(left, top), (left, bottom), (right, bottom)]
+    corners = [((left, top), Box(left, top, w, h)), ((left, bottom), Box(left, bottom - air, w, h)),
+               ((right, bottom), Box(right - air, bottom - air, w, h))]
     if not c.tall:
-        corners.insert(1, (right, top))
-    for x, y in corners:
-        box = Box(x, y, image.width, image.height)
+        corners.insert(1, ((right, top), Box(right - air, top, w, h)))
+    for (x, y), box in corners:
         if c.layout.fits(box, when=when):
             c.layout.place("watermark", box, when=when)
             return c.ov.save(image, x, y, trim=False)
