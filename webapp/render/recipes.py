@@ -122,7 +122,7 @@ class Ctx:
         overlay = self.ov.put(piece, x, y)
         self.layout.place(name, overlay.box, when=when)
         if says_title:
-            self.title_shown.append((when[0], wiped_out_by or when[1], piece.text_size))
+            self.title_shown.append((when[0], when[1] if wiped_out_by is None else wiped_out_by, piece.text_size))
         return overlay
 
     def slot(self, piece: Piece, within: Box, when: tuple[float, float], *, prefer: str = "bottom",

@@ -71,8 +71,8 @@ PREVIEW_INSTRUCTIONS = "Made for everyday moments. Easy to carry, easy to love."
 END_CARD_IN_S = 0.3  # the end card's entrance
 LOOK_THREADS = 2  # photos looked at side by side
 TITLE_SLACK_S = 0.3  # the template's name may come or go this close to the voice saying it
-WATERMARK_AIR = 1.5  # units (1 % of the short side) kept free between the watermark and the text
 TITLE_AS_BIG = 0.8  # ...and its text be this much of the captions' size as the voice starts it
+WATERMARK_AIR = 1.5  # units (1 % of the short side) kept free between the watermark and the text
 
 
 @dataclass(frozen=True)
