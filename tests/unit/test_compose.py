@@ -13,10 +13,12 @@ from webapp.render.compose import (
     backdrop_png,
     cut_out,
     fill_crop,
+    find_product,
     product_stage,
     shadow_png,
 )
 from webapp.render.layout import Box
+from webapp.render.stage import Look, with_products_found
 
 PACKSHOTS = [(p.key, i) for p in DEMO_PRODUCTS for i, s in enumerate(p.shots) if s.kind == "packshot"]
 SCENES = [(p.key, i) for p in DEMO_PRODUCTS for i, s in enumerate(p.shots) if s.kind == "scene"]
@@ -106,11 +108,39 @@ def test_a_fill_crop_has_the_frame_aspect_and_contains_the_product(aspect, image
     assert crop.w == pytest.approx(image_size[0]) or crop.h == pytest.approx(image_size[1])
 
 
-def test_a_crop_of_a_demo_scene_keeps_the_product(tmp_path):
-    shot, path = _save(tmp_path, "trail-pack", 1)
-    analysis = analyse(path)
-    crop = fill_crop(analysis.size, analysis.product_box, "9:16")
-    assert _cover(crop, shot.product_box) > 0.9
+def _packshot_cut_out(tmp_path, key):
+    position = next(i for k, i in PACKSHOTS if k == key)
+    _, photo = _save(tmp_path, key, position)
+    return cut_out(photo, tmp_path / f"{key}-cut.png").path
+
+
+@pytest.mark.parametrize("key,position", SCENES)
+def test_the_crop_of_every_demo_scene_shows_its_product(tmp_path, key, position):
+    """Found by its packshot's colours: the saliency alone framed the books beside the Bloom
+    vase, and the chopping board behind the Summit bottle."""
+    shot, path = _save(tmp_path, key, position)
+    box = find_product(path, _packshot_cut_out(tmp_path, key))
+    assert box is not None
+    true = shot.product_box
+    for aspect in ("9:16", "1:1", "16:9"):
+        crop = fill_crop(shot.image.size, box, aspect)
+        room = min(1.0, crop.w / true.w) * min(1.0, crop.h / true.h)  # a tall bottle fits no 16:9 crop
+        assert _cover(crop, true) >= 0.9 * room, aspect
+
+
+def test_scene_looks_take_the_box_their_products_colours_find(tmp_path):
+    vase_scene, vase_path = _save(tmp_path, "bloom-vase", 1)
+    _, mug_path = _save(tmp_path, "nimbus-mug", 1)
+    cutout = _packshot_cut_out(tmp_path, "bloom-vase")
+    saliency = analyse(vase_path).product_box
+    assert _cover(saliency, vase_scene.product_box) == 0  # the books
+    looks = [Look(0, vase_path, (1600, 1067), "scene", saliency, (200, 200, 200)),
+             Look(1, mug_path, (1600, 1067), "scene", Box(10, 20, 300, 400), (200, 200, 200)),
+             Look(2, tmp_path / "bloom-vase-0.jpg", (1600, 1067), "packshot", Box(0, 0, 10, 10), (255, 255, 255),
+                  cutout, Box(0, 0, 10, 10))]
+    vase, mug, packshot = with_products_found(looks)
+    assert _cover(vase.product_box, vase_scene.product_box) > 0.9
+    assert (mug, packshot) == (looks[1], looks[2])  # no vase in the mug's kitchen: its saliency box stays
 
 
 def test_product_stage_fills_half_a_tall_frame(tmp_path):

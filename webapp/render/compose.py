@@ -8,6 +8,8 @@ Plain functions over paths, with no model that downloads weights:
   smooth and a flood fill from it reaches around the product) from a scene, and finds the
   product's box (the flood fill's complement; in a scene, a saliency map of focus and colour
   contrast, since products are photographed sharp against a softer background).
+- ``find_product`` finds a product in a scene by the colours of its packshot's cut-out, where
+  a saliency map would pick the set's busiest corner.
 - ``cut_out`` refines the flood fill with OpenCV's GrabCut, keeps holes of backdrop inside the
   product (a mug's handle) transparent, and writes a feathered RGBA PNG cropped to the product.
 - ``fill_crop`` is the crop of a photo that fills a frame's aspect with the product in it.
@@ -31,6 +33,8 @@ GRABCUT_SIDE = 640  # GrabCut runs on a copy this long, then the mask is refined
 GRABCUT_SEED = 1
 LEAK_WIDTH = 7  # px at GrabCut's size: a band thinner than this along the outline is no leak
 MODEL_SIDE = 80  # the backdrop's model is blurred on a copy about this long
+COLOUR_BINS = np.array((8, 16, 16))  # L*, a*, b*: coarse in lightness (shading), fine in hue
+FOUND_AT_LEAST = 0.3  # share of a packshot's colours a scene's box holds when it is that product
 
 
 class PhotoError(ValueError):
@@ -212,6 +216,57 @@ def analyse(path: Path) -> PhotoAnalysis:
     box = _box_of(region, scale)
     backdrop = tuple(int(c) for c in np.median(small[ring], 0))
     return PhotoAnalysis("scene", box, backdrop, (width, height))  # type: ignore[arg-type]
+
+
+def _colours(lab: np.ndarray) -> np.ndarray:
+    """The share of ``lab`` pixels (n x 3, OpenCV's 8-bit L*a*b*) in each colour bin."""
+    bins = lab.astype(np.int32) * COLOUR_BINS // 256
+    counts = np.zeros(tuple(COLOUR_BINS), np.float32)
+    np.add.at(counts, (bins[:, 0], bins[:, 1], bins[:, 2]), 1)
+    return counts / max(1, len(lab))
+
+
+def find_product(path: Path, cutout: Path) -> Box | None:
+    """Where the product of ``cutout`` (the transparent PNG of a packshot of it) stands in the
+    scene at ``path``: the box of the cut-out's shape that holds most of the product's colours
+    beyond their usual share of the scene (Swain and Ballard's ratio histogram, back-projected).
+    None when that box holds too little of the product's colours: another product, or colours
+    the whole scene is made of. A scene's saliency finds what is sharp and colourful, which is
+    often the set (a row of books) rather than a smooth product; the product's colours do not."""
+    small, scale = _shrink(load_photo(path), ANALYSIS_SIDE)
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)
+    with Image.open(cutout) as opened:
+        product = np.asarray(opened.convert("RGBA"))
+    (ph, pw), (h, w) = product.shape[:2], lab.shape[:2]
+    product, _ = _shrink(product, ANALYSIS_SIDE // 2)
+    opaque = product[..., 3] > 200
+    if opaque.sum() < 16:
+        return None
+    wanted = _colours(cv2.cvtColor(np.ascontiguousarray(product[..., :3]), cv2.COLOR_RGB2LAB)[opaque])
+    usual = _colours(lab.reshape(-1, 3))
+    ratio = np.minimum(wanted / np.maximum(usual, 1e-9), 1.0)
+    bins = lab.astype(np.int32) * COLOUR_BINS // 256
+    likeness = ratio[bins[..., 0], bins[..., 1], bins[..., 2]]
+    # a box scores the likeness it holds above twice the scene's mean: big enough to hold the
+    # product, no bigger; every size from 15 % to 95 % of the scene's height, at every place
+    summed = cv2.integral((likeness - 2 * likeness.mean()).astype(np.float64))
+    best, found = -np.inf, None
+    for share in np.linspace(0.15, 0.95, 17):
+        bh = int(h * share)
+        bw = round(bh * pw / ph)
+        if not 2 <= bw <= w:
+            continue
+        sums = summed[bh:, bw:] - summed[:-bh, bw:] - summed[bh:, :-bw] + summed[:-bh, :-bw]
+        y, x = np.unravel_index(np.argmax(sums), sums.shape)
+        if sums[y, x] > best:
+            best, found = sums[y, x], (int(x), int(y), bw, bh)
+    if found is None:
+        return None
+    x, y, bw, bh = found
+    held = _colours(lab[y:y + bh, x:x + bw].reshape(-1, 3))
+    if float(np.minimum(wanted, held).sum()) < FOUND_AT_LEAST:
+        return None
+    return Box(x / scale, y / scale, bw / scale, bh / scale)
 
 
 def cut_out(path: Path, out_png: Path) -> CutOut:

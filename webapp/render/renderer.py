@@ -57,7 +57,7 @@ from .spec import (
     spread,
     validate_spec,
 )
-from .stage import LookCache, look_at
+from .stage import LookCache, look_at, with_products_found
 from .voice import Speech, synthesize, synthesize_to_fit
 
 PREVIEW_SIZES = {"16:9": (640, 360), "9:16": (360, 640), "1:1": (480, 480)}  # the template picker's clips
@@ -510,7 +510,8 @@ def _card_product(c: Ctx) -> Image.Image | None:
 def _look_at_all(images: Sequence[SourceImage], workdir: Path, looks: LookCache | None, *, draft: bool,
                  check_cancel: Callable[[], None]) -> list:
     """The looks at ``images``, in their order, two at a time (a cut-out is a second of OpenCV,
-    which lets go of the GIL, so the two cores share them while the voice speaks)."""
+    which lets go of the GIL, so the two cores share them while the voice speaks), with the
+    product found in each scene by its cut-out's colours."""
 
     def look(im: SourceImage):
         lower_thread_priority()  # like the render that waits for it
@@ -520,11 +521,12 @@ def _look_at_all(images: Sequence[SourceImage], workdir: Path, looks: LookCache 
     with ThreadPoolExecutor(max_workers=LOOK_THREADS, thread_name_prefix="look") as pool:
         futures = [pool.submit(look, im) for im in images]
         try:
-            return [future.result() for future in futures]
+            seen = [future.result() for future in futures]
         except BaseException:
             for future in futures:
                 future.cancel()
             raise
+    return with_products_found(seen)
 
 
 def _speak_niced(script: Sequence[str], wav: Path, duration: float | None) -> Speech:

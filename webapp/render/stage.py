@@ -13,14 +13,14 @@ import hashlib
 import json
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 from PIL import Image
 
-from .compose import PhotoError, analyse, cut_out, quick_cut_out
+from .compose import PhotoError, analyse, cut_out, find_product, quick_cut_out
 from .layout import Box
 
 # Bumped whenever analyse or cut_out change what they make, so that old entries are not used.
@@ -126,6 +126,20 @@ def look_at(index: int, source: Path, prepared: Path, size: tuple[int, int], wor
         facts_file.write_text(json.dumps(facts))
         cache.save(f"{name}.json", facts_file)
     return _from_facts(index, prepared, facts, png)
+
+
+def with_products_found(looks: list[Look]) -> list[Look]:
+    """``looks`` with each scene's product box where the colours of the product's first
+    cut-out find it (``compose.find_product``); a scene they do not find it in keeps the box
+    its saliency gave."""
+    cutout = next((look.cutout for look in looks if look.cutout is not None), None)
+    if cutout is None:
+        return looks
+    found = []
+    for look in looks:
+        box = find_product(look.path, cutout) if look.kind == "scene" else None
+        found.append(look if box is None else replace(look, product_box=box))
+    return found
 
 
 def _from_facts(index: int, prepared: Path, facts: dict, png: Path) -> Look:
