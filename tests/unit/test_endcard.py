@@ -17,9 +17,11 @@ from webapp.render.brand import (
     Brand,
     contrast_ratio,
     has_glyph,
+    legible_on,
     load_logo,
     readable_ink,
     typeset,
+    watermark,
 )
 from webapp.render.endcard import discount_percent, end_card
 
@@ -150,3 +152,23 @@ def test_brand_colours_are_checked_and_ink_is_readable():
     assert contrast_ratio((0, 0, 0), (255, 255, 255)) == pytest.approx(21)
     for colour in ((30, 42, 68), (242, 179, 61), (200, 40, 60), (244, 233, 221)):
         assert contrast_ratio(readable_ink(colour), colour) >= 4.5
+
+
+def test_an_accent_on_a_wall_of_its_own_colour_is_lightened_until_it_reads():
+    red, deep_red, navy = (200, 16, 46), (90, 7, 21), (30, 42, 68)
+    kicker = legible_on(red, deep_red)
+    assert contrast_ratio(kicker, deep_red) >= 3
+    assert kicker[0] > kicker[1] + 60  # still red: pink, not white
+    assert legible_on((242, 179, 61), navy) == (242, 179, 61)  # an accent that reads is kept
+
+
+@pytest.mark.parametrize("wall", [(220, 40, 60), (90, 7, 21), (245, 245, 245)])
+def test_the_watermark_shows_on_a_wall_of_the_logos_own_colour(logo, wall):
+    mark = watermark(Brand(logo=logo, watermark=True), 1080, 1920)
+    assert mark is not None
+    on_wall = Image.new("RGBA", mark.size, (*wall, 255))
+    on_wall.alpha_composite(mark)
+    pixels = np.asarray(on_wall.convert("RGB"), np.float32)
+    # the red disc's outline stands out from a red wall by its glow; the logo is faint, not gone
+    assert np.abs(pixels - np.array(wall, np.float32)).max(-1).max() > 60
+    assert watermark(Brand(logo=logo, watermark=False), 1080, 1920) is None

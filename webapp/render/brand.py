@@ -17,10 +17,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
+from PIL import (
+    Image,
+    ImageDraw,
+    ImageFilter,
+    ImageFont,
+    ImageStat,
+    UnidentifiedImageError,
+)
 
 from .fonts import FontSet
-from .layout import Box, safe_zone
 
 RGB = tuple[int, int, int]
 
@@ -150,6 +156,18 @@ def readable_ink(background: RGB) -> RGB:
     return max((INK_DARK, INK_LIGHT), key=lambda ink: contrast_ratio(ink, background))
 
 
+def legible_on(colour: RGB, background: RGB, ratio: float = 3.0) -> RGB:
+    """``colour`` where it reads on ``background`` (WCAG's 3:1, for large text), else the
+    least mix of it toward the ink that reads there that does: a red kicker on a deep red
+    wall turns pink, not white."""
+    ink = readable_ink(background)
+    for step in range(11):
+        mixed = mix(colour, ink, step / 10)
+        if contrast_ratio(mixed, background) >= ratio:
+            return mixed
+    return ink
+
+
 def is_dark(rgb: RGB) -> bool:
     return readable_ink(rgb) == INK_LIGHT
 
@@ -265,16 +283,27 @@ def fit_image(image: Image.Image, max_w: float, max_h: float) -> Image.Image:
 
 
 WATERMARK_OPACITY = 0.55
+WATERMARK_HALO = 0.5  # opacity of the soft glow around the logo that keeps it off like colours
 
 
-def watermark(brand: Brand, width: int, height: int) -> tuple[Image.Image, Box] | None:
+def watermark(brand: Brand, width: int, height: int) -> Image.Image | None:
     """The corner watermark for a frame, or None when the brand has none: the logo at
-    ``WATERMARK_OPACITY``, about 1/9 of the frame width, in the top-left corner of the safe
-    zone (the top-right is where the platforms put their own buttons in 9:16)."""
+    ``WATERMARK_OPACITY``, about 1/9 of the frame width, on a soft glow of the ink that
+    contrasts with it, so that a red logo still shows on a red wall (the renderer picks the
+    corner)."""
     if not brand.watermark or brand.logo is None:
         return None
     logo = fit_image(load_logo(brand.logo), width * 0.11, height * 0.06)
-    alpha = logo.getchannel("A").point(lambda a: round(a * WATERMARK_OPACITY))
-    logo.putalpha(alpha)
-    zone = safe_zone(width, height)
-    return logo, Box(round(zone.x), round(zone.y), logo.width, logo.height)
+    alpha = logo.getchannel("A")
+    drawn = ImageStat.Stat(logo.convert("RGB"), mask=alpha.point(lambda a: 255 if a > 127 else 0))
+    glow_ink = readable_ink(tuple(round(v) for v in drawn.mean))  # type: ignore[arg-type]
+    reach = max(1, round(logo.height * 0.06))
+    pad = 3 * reach
+    spread = Image.new("L", (logo.width + 2 * pad, logo.height + 2 * pad), 0)
+    spread.paste(alpha, (pad, pad))
+    spread = spread.filter(ImageFilter.MaxFilter(2 * reach + 1)).filter(ImageFilter.GaussianBlur(reach))
+    mark = Image.new("RGBA", spread.size, (*glow_ink, 0))
+    mark.putalpha(spread.point(lambda a: round(a * WATERMARK_HALO)))
+    logo.putalpha(alpha.point(lambda a: round(a * WATERMARK_OPACITY)))
+    mark.alpha_composite(logo, (pad, pad))
+    return mark

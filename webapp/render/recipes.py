@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw
 
 from ..video_templates import SEED_TEMPLATES
 from .audio import MOODS
-from .brand import RGB, hex_to_rgb, is_dark, mix, readable_ink, rgb_to_hex
+from .brand import RGB, hex_to_rgb, is_dark, legible_on, mix, readable_ink, rgb_to_hex
 from .captions import CaptionStyle
 from .compose import backdrop_png
 from .graph import Graph, Seg, slide
@@ -341,17 +341,10 @@ def wall_colour(c: Ctx) -> RGB:
 
 
 def default_captions(c: Ctx) -> CaptionStyle:
-    """Captions on a deep plate of the brand's primary, the word being said in its accent (or
-    white-ish, when the accent would not read on that plate)."""
+    """Captions on a deep plate of the brand's primary, the word being said in its accent
+    (lightened as far as it takes to read on that plate)."""
     plate = panel_colour(c)
-    accent = c.accent if _contrast(c.accent, plate) >= 3 else mix(c.accent, WHITE, 0.6)
-    return CaptionStyle(accent=rgb_to_hex(accent), plate=(*plate, 215))
-
-
-def _contrast(a: RGB, b: RGB) -> float:
-    from .brand import contrast_ratio
-
-    return contrast_ratio(a, b)
+    return CaptionStyle(accent=rgb_to_hex(legible_on(c.accent, plate)), plate=(*plate, 215))
 
 
 def lower_third(c: Ctx, name: str, when: tuple[float, float], *, within: Box | None = None,
@@ -546,7 +539,7 @@ def _store(c: Ctx) -> Built:
     zone = c.safe
     win_when = (0.0, window / fps)  # (the window fades out over the hero's first T frames)
     header = c.fit(lambda size: c.ov.headline(s.title, max_w=zone.w, size_u=size, max_lines=1, align="left",
-                                              kicker="Now in store", kicker_colour=(*c.accent, 255), shadow=0,
+                                              kicker="Now in store", kicker_colour=(*legible_on(c.accent, deep), 255), shadow=0,
                                               colour=_ink(deep)),
                    (5.6, 4.8, 4.0, 3.4), zone, win_when, prefer="top")
     top = zone.y
@@ -686,7 +679,8 @@ def _technical_area(w: int, h: int) -> Box:
 def _technical(c: Ctx) -> Built:
     g, s = c.g, c.spec
     D = c.duration
-    staged_backdrop(c, wall=wall_colour(c), dark=True)
+    wall = wall_colour(c)
+    staged_backdrop(c, wall=wall, dark=True)
     segs = shot_segments(c, enters=lambda k: "scale" if k == 0 else "left",
                          scene_moves=lambda k: "zoom_in", pan=(0.5, 0.2, 0.5, 0.8))
     base = g.sequence(segs, ["slideleft"], c.t)
@@ -703,7 +697,7 @@ def _technical(c: Ctx) -> Built:
     within = c.text_area()
     title_when = (0.15, D if c.wide else min(D, max(2.0, D * 0.3)))
     title = c.fit(lambda size: c.ov.headline(s.title, max_w=within.w, size_u=size, max_lines=2, align="left",
-                                             kicker="Tech specs", kicker_colour=(*c.accent, 255), shadow=0,
+                                             kicker="Tech specs", kicker_colour=(*legible_on(c.accent, wall), 255), shadow=0,
                                              colour=(241, 245, 249, 255)),
                   (7.0, 6.0, 5.2, 4.4, 3.6), within, title_when, prefer="top")
     if title is not None:

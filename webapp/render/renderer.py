@@ -459,10 +459,9 @@ def _watermark(c: Ctx) -> Overlay | None:
     one first; never the top-right of a tall frame, where the platforms draw their buttons).
     Its box in the layout reaches WATERMARK_AIR further into the frame, so that the template's
     text keeps that far from it."""
-    made = watermark(c.spec.brand, c.width, c.height)
-    if made is None:
+    image = watermark(c.spec.brand, c.width, c.height)
+    if image is None:
         return None
-    image, _ = made
     zone = c.safe
     when = (0.0, c.duration)
     air = c.px(WATERMARK_AIR)
