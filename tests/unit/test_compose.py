@@ -15,7 +15,7 @@ from webapp.render.compose import (
     fill_crop,
     find_product,
     product_stage,
-    shadow_png,
+    soft_shadow,
 )
 from webapp.render.layout import Box
 from webapp.render.stage import Look, with_products_found
@@ -153,7 +153,7 @@ def test_product_stage_fills_half_a_tall_frame(tmp_path):
         assert Box(0, 0, *size).contains(product_stage(*size, (500, 700)))
 
 
-def test_backdrop_and_shadow_pngs(tmp_path):
+def test_a_backdrop_png_and_a_soft_shadow(tmp_path):
     path = backdrop_png(640, 360, (30, 42, 68), (242, 179, 61), tmp_path / "bg.png")
     with Image.open(path) as image:
         pixels = np.asarray(image, np.float32)
@@ -161,11 +161,10 @@ def test_backdrop_and_shadow_pngs(tmp_path):
     _, photo = _save(tmp_path, "summit-bottle", 0)
     cut = cut_out(photo, tmp_path / "bottle.png")
     stage = product_stage(640, 360, cut.size)
-    shadow = shadow_png(cut.path, stage, tmp_path / "shadow.png")
-    with Image.open(shadow.path) as image:
-        alpha = np.asarray(image.getchannel("A"))
-    assert alpha.max() > 60
-    assert shadow.box.y < stage.bottom < shadow.box.bottom  # under the product's base
+    with Image.open(cut.path) as opened:
+        shadow, where = soft_shadow(opened.convert("RGBA"), stage)
+    assert np.asarray(shadow.getchannel("A")).max() > 60
+    assert where.y < stage.bottom < where.bottom  # under the product's base
 
 
 def test_an_unreadable_photo_gets_a_clear_error(tmp_path):

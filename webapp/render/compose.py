@@ -62,14 +62,6 @@ class CutOut:
     size: tuple[int, int]
 
 
-@dataclass(frozen=True)
-class Placed:
-    """A PNG to overlay with its top-left corner at ``box``'s."""
-
-    path: Path
-    box: Box
-
-
 def load_photo(path: Path) -> np.ndarray:
     """The photo as an RGB array, turned upright by its EXIF orientation."""
     try:
@@ -220,10 +212,14 @@ def analyse(path: Path) -> PhotoAnalysis:
 
 def _colours(lab: np.ndarray) -> np.ndarray:
     """The share of ``lab`` pixels (n x 3, OpenCV's 8-bit L*a*b*) in each colour bin."""
-    bins = lab.astype(np.int32) * COLOUR_BINS // 256
-    counts = np.zeros(tuple(COLOUR_BINS), np.float32)
-    np.add.at(counts, (bins[:, 0], bins[:, 1], bins[:, 2]), 1)
+    counts = np.bincount(_bin_of(lab).ravel(), minlength=int(COLOUR_BINS.prod())).astype(np.float32)
     return counts / max(1, len(lab))
+
+
+def _bin_of(lab: np.ndarray) -> np.ndarray:
+    """The colour bin of each L*a*b* pixel (the last axis), as one flat index."""
+    bins = lab.astype(np.int32) * COLOUR_BINS // 256
+    return (bins[..., 0] * COLOUR_BINS[1] + bins[..., 1]) * COLOUR_BINS[2] + bins[..., 2]
 
 
 def find_product(path: Path, cutout: Path) -> Box | None:
@@ -236,17 +232,17 @@ def find_product(path: Path, cutout: Path) -> Box | None:
     small, scale = _shrink(load_photo(path), ANALYSIS_SIDE)
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)
     with Image.open(cutout) as opened:
+        pw, ph = opened.size
+        opened.thumbnail((ANALYSIS_SIDE // 2, ANALYSIS_SIDE // 2), Image.Resampling.BOX)
         product = np.asarray(opened.convert("RGBA"))
-    (ph, pw), (h, w) = product.shape[:2], lab.shape[:2]
-    product, _ = _shrink(product, ANALYSIS_SIDE // 2)
+    h, w = lab.shape[:2]
     opaque = product[..., 3] > 200
     if opaque.sum() < 16:
         return None
     wanted = _colours(cv2.cvtColor(np.ascontiguousarray(product[..., :3]), cv2.COLOR_RGB2LAB)[opaque])
     usual = _colours(lab.reshape(-1, 3))
     ratio = np.minimum(wanted / np.maximum(usual, 1e-9), 1.0)
-    bins = lab.astype(np.int32) * COLOUR_BINS // 256
-    likeness = ratio[bins[..., 0], bins[..., 1], bins[..., 2]]
+    likeness = ratio[_bin_of(lab)]
     # a box scores the likeness it holds above twice the scene's mean: big enough to hold the
     # product, no bigger; every size from 15 % to 95 % of the scene's height, at every place
     summed = cv2.integral((likeness - 2 * likeness.mean()).astype(np.float64))
@@ -466,13 +462,12 @@ def backdrop_png(width: int, height: int, primary: RGB, accent: RGB, out_png: Pa
     return out_png
 
 
-def shadow_png(cutout: Path, box: Box, out_png: Path, *, strength: float = 1.0) -> Placed:
-    """A soft shadow for a cut-out standing at ``box`` (frame pixels), as its own PNG so the
-    product can move over it: a tight contact shadow under its footprint and a broad soft one,
+def soft_shadow(cutout: Image.Image, box: Box, *, strength: float = 1.0) -> tuple[Image.Image, Box]:
+    """A soft shadow for a cut-out (RGBA, at any size) standing at ``box`` (frame pixels), and
+    where it goes in the frame: a tight contact shadow under its footprint and a broad soft one,
     both flattened onto the floor. Drawn at a quarter of the size (it is all blur) and cropped
     to where it shows."""
-    with Image.open(cutout) as opened:
-        alpha = np.asarray(opened.convert("RGBA").getchannel("A"), np.float32) / 255
+    alpha = np.asarray(cutout.getchannel("A"), np.float32) / 255
     rows = max(2, alpha.shape[0] // 25)
     foot = alpha[-rows:].max(0) > 0.5
     cols = np.nonzero(foot)[0]
@@ -498,6 +493,5 @@ def shadow_png(cutout: Path, box: Box, out_png: Path, *, strength: float = 1.0) 
     x0, y0, x1, y1 = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1) if len(xs) else (0, 0, w, h)
     rgba = np.zeros((y1 - y0, x1 - x0, 4), np.uint8)
     rgba[..., 3] = alpha8[y0:y1, x0:x1]
-    out_png = Path(out_png)
-    Image.fromarray(rgba).save(out_png, compress_level=0)
-    return Placed(out_png, Box(foot_cx - w / 2 + x0, box.bottom - h / 2 - ry * 0.3 + y0, float(x1 - x0), float(y1 - y0)))
+    where = Box(foot_cx - w / 2 + x0, box.bottom - h / 2 - ry * 0.3 + y0, float(x1 - x0), float(y1 - y0))
+    return Image.fromarray(rgba), where

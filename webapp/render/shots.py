@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
 
-from .compose import shadow_png
+from .compose import soft_shadow
 from .layout import Box, safe_zone
 from .stage import Look
 
@@ -88,17 +88,17 @@ def product_layer(look: Look, box: Box, out: Path, *, shadow: bool = True) -> La
     with Image.open(look.cutout) as opened:
         product = opened.convert("RGBA").resize((int(box.w), int(box.h)), Image.Resampling.LANCZOS)
     left, top, right, bottom = box.x, box.y, box.right, box.bottom
-    shade = None
-    if shadow:
-        shade = shadow_png(look.cutout, box, out.with_name(out.stem + "_shadow.png"))
-        left, top = min(left, shade.box.x), min(top, shade.box.y)
-        right, bottom = max(right, shade.box.right), max(bottom, shade.box.bottom)
+    shade = soft_shadow(product, box) if shadow else None
+    if shade is not None:
+        _, under = shade
+        left, top = min(left, under.x), min(top, under.y)
+        right, bottom = max(right, under.right), max(bottom, under.bottom)
     x, y = int(math.floor(left / 2) * 2), int(math.floor(top / 2) * 2)
     w, h = even(right - x + 1), even(bottom - y + 1)
     canvas = Image.new("RGBA", (w, h), (0, 0, 0, 0))
     if shade is not None:
-        with Image.open(shade.path) as opened:
-            canvas.alpha_composite(opened.convert("RGBA"), (round(shade.box.x) - x, round(shade.box.y) - y))
+        image, under = shade
+        canvas.alpha_composite(image, (round(under.x) - x, round(under.y) - y))
     canvas.alpha_composite(product, (int(box.x) - x, int(box.y) - y))
     canvas.save(out, compress_level=0)
     return Layer(out, x, y, w, h, box)
