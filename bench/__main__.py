@@ -26,6 +26,7 @@ BENCHMARKS = {
     "bulk": ["-m", "bench.bulk"],
     "voice": ["-m", "bench.voice"],
     "storefront": ["-m", "bench.storefront"],
+    "preview": ["-m", "bench.preview"],
 }
 
 

@@ -47,9 +47,10 @@ def _cover(box: Box, inner: Box) -> float:
     pytest.param(k, i, marks=pytest.mark.xfail(strict=True, reason="known weak cut-out")) if (k, i) in KNOWN_WEAK
     else (k, i) for k, i in PACKSHOTS if i == 0 or (k, i) in KNOWN_WEAK
 ])
-def test_cut_out_matches_the_true_silhouette(tmp_path, key, position):
+@pytest.mark.parametrize("draft", [False, True], ids=["full", "draft"])
+def test_cut_out_matches_the_true_silhouette(tmp_path, key, position, draft):
     shot, path = _save(tmp_path, key, position)
-    cut = cut_out(path, tmp_path / "cut.png")
+    cut = cut_out(path, tmp_path / "cut.png", draft=draft)
     with Image.open(cut.path) as png:
         assert png.mode == "RGBA" and png.size == cut.size
         rgba = np.asarray(png)

@@ -30,6 +30,7 @@ RGB = tuple[int, int, int]
 
 ANALYSIS_SIDE = 320  # analysis runs on a copy this long: enough to find a product, fast
 GRABCUT_SIDE = 640  # GrabCut runs on a copy this long, then the mask is refined at full size
+DRAFT_GRABCUT_SIDE = 320  # for instant previews: nearly as close a cut, with a softer edge
 GRABCUT_SEED = 1
 LEAK_WIDTH = 7  # px at GrabCut's size: a band thinner than this along the outline is no leak
 MODEL_SIDE = 80  # the backdrop's model is blurred on a copy about this long
@@ -265,12 +266,13 @@ def find_product(path: Path, cutout: Path) -> Box | None:
     return Box(x / scale, y / scale, bw / scale, bh / scale)
 
 
-def cut_out(path: Path, out_png: Path) -> CutOut:
+def cut_out(path: Path, out_png: Path, *, draft: bool = False) -> CutOut:
     """Cut the product out of a packshot into a transparent PNG cropped to it (with a small
-    margin for the feathered edge)."""
+    margin for the feathered edge). ``draft``: GrabCut on a smaller copy, in less than half the
+    time, for an instant preview, whose 360p does not show its softer edge."""
     rgb = load_photo(path)
     height, width = rgb.shape[:2]
-    small, scale = _shrink(rgb, GRABCUT_SIDE)
+    small, scale = _shrink(rgb, DRAFT_GRABCUT_SIDE if draft else GRABCUT_SIDE)
     h, w = small.shape[:2]
     flooded = _without_leaks(_flood_from_border(small, 3.0), rgb)
     model = _backdrop_model(small, flooded)
@@ -324,23 +326,6 @@ def _without_leaks(flooded: np.ndarray, rgb: np.ndarray) -> np.ndarray:
     _, labels = cv2.connectedComponents(only_fine, connectivity=8)
     leaked = np.isin(labels, np.unique(labels[blobs > 0]))
     return flooded & ~leaked
-
-
-def quick_cut_out(path: Path, out_png: Path) -> CutOut:
-    """A cut-out in a tenth of the time, for an instant preview: the backdrop reached from the
-    border and the pixels that match its model, at analysis size, without GrabCut's refinement."""
-    rgb = load_photo(path)
-    height, width = rgb.shape[:2]
-    small, scale = _shrink(rgb, ANALYSIS_SIDE)
-    flooded = _flood_from_border(small, 3.0)
-    distance = np.abs(small.astype(np.float32) - _backdrop_model(small, flooded)).max(-1)
-    product = _keep_main_parts(~flooded & (distance >= 24))
-    if product.sum() < 0.005 * product.size:
-        raise PhotoError(f"no product stands out from the backdrop of {Path(path).name!r}")
-    # holes of backdrop inside the product stay (the flood did not reach them, the model did)
-    soft = cv2.resize(product.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
-    alpha = cv2.GaussianBlur(soft, (0, 0), max(0.8, 0.6 / scale))
-    return _write_cutout(rgb, alpha, out_png)
 
 
 def _write_cutout(rgb: np.ndarray, alpha: np.ndarray, out_png: Path) -> CutOut:

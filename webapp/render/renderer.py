@@ -144,7 +144,7 @@ def render_instant(spec: RenderSpec, video_path: Path, thumbnail_path: Path, *, 
     """A 3.5 s, 360p sample of ``spec`` before anyone spends quota on it: its template with its
     product, brand and words (the script's lines as captions, not spoken), silent, a one-second
     end card without its QR code (none is read off a 360p sample, and it would crowd the card);
-    x264 ``ultrafast``, the first two photos, quick cut-outs. About a second."""
+    x264 ``ultrafast``, the first two photos, draft cut-outs. About a second."""
     lines = tuple(line for line in spec.script if line.strip())
     captions = spec.captions or tuple(Caption(None, None, line) for line in lines[:2])
     quick = replace(spec, images=spec.images[:2], duration=INSTANT_SECONDS, voiceover=False, music=False,

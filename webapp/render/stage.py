@@ -20,11 +20,11 @@ from typing import Protocol
 import numpy as np
 from PIL import Image
 
-from .compose import PhotoError, analyse, cut_out, find_product, quick_cut_out
+from .compose import PhotoError, analyse, cut_out, find_product
 from .layout import Box
 
 # Bumped whenever analyse or cut_out change what they make, so that old entries are not used.
-LOOK_VERSION = 3
+LOOK_VERSION = 4
 
 
 class LookCache(Protocol):
@@ -97,25 +97,29 @@ def _box(values: Sequence[float]) -> Box:
 def look_at(index: int, source: Path, prepared: Path, size: tuple[int, int], workdir: Path,
             cache: LookCache | None = None, *, draft: bool = False) -> Look:
     """The look of one photo: ``source`` is the merchant's file (a transparent PNG is its own
-    cut-out), ``prepared`` the JPEG of it that ffmpeg reads. ``draft``: a quick cut-out without
-    GrabCut (instant previews at 360p, where its rougher edge does not show)."""
+    cut-out), ``prepared`` the JPEG of it that ffmpeg reads. ``draft``: a quicker cut-out
+    (instant previews at 360p, where its softer edge does not show), unless the full one is
+    kept already."""
     alpha = _transparent_cutout(source, workdir / f"cutout_{index:02d}.png")
     if alpha is not None:
         png, box = alpha
         return Look(index, prepared, size, "packshot", box, (255, 255, 255), png, box)
-    name = f"{_digest(prepared)}-v{LOOK_VERSION}{'-draft' if draft else ''}"
+    full = f"{_digest(prepared)}-v{LOOK_VERSION}"
+    names = (full, f"{full}-draft") if draft else (full,)  # a draft takes the full look when kept
+    name = names[-1]
     facts_file, png = workdir / f"look_{index:02d}.json", workdir / f"cutout_{index:02d}.png"
-    if cache is not None and cache.load(f"{name}.json", facts_file):
-        facts = json.loads(facts_file.read_text())
-        if facts["kind"] != "packshot" or cache.load(f"{name}.png", png):
-            return _from_facts(index, prepared, facts, png)
+    for kept in names:
+        if cache is not None and cache.load(f"{kept}.json", facts_file):
+            facts = json.loads(facts_file.read_text())
+            if facts["kind"] != "packshot" or cache.load(f"{kept}.png", png):
+                return _from_facts(index, prepared, facts, png)
     analysis = analyse(prepared)
     facts = {"kind": analysis.kind, "size": list(analysis.size), "backdrop": list(analysis.backdrop),
              "product_box": [analysis.product_box.x, analysis.product_box.y, analysis.product_box.w,
                              analysis.product_box.h]}
     if analysis.kind == "packshot":
         try:
-            cut = (quick_cut_out if draft else cut_out)(prepared, png)
+            cut = cut_out(prepared, png, draft=draft)
         except PhotoError:
             facts["kind"] = "scene"  # nothing stands out clearly enough to cut: crop the photo
         else:
