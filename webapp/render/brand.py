@@ -283,7 +283,7 @@ def fit_image(image: Image.Image, max_w: float, max_h: float) -> Image.Image:
 
 
 WATERMARK_OPACITY = 0.55
-WATERMARK_HALO = 0.5  # opacity of the soft glow around the logo that keeps it off like colours
+WATERMARK_HALO = 0.5  # opacity of the glow that sets the logo off a backdrop of its own colours
 
 
 def watermark(brand: Brand, width: int, height: int) -> Image.Image | None:

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from .audio import add_audio, encode_aac, soundtrack
 from .brand import fit_image, watermark
@@ -498,8 +498,6 @@ def _card_product(c: Ctx) -> Image.Image | None:
                                            round(min(look.size[1], box.bottom + pad_y))))
     tile = fit_image(tile.convert("RGBA"), 1600, 1600)
     mask = Image.new("L", tile.size, 0)
-    from PIL import ImageDraw
-
     ImageDraw.Draw(mask).rounded_rectangle((0, 0, tile.width - 1, tile.height - 1),
                                            radius=round(min(tile.size) * 0.06), fill=255)
     tile.putalpha(mask)

@@ -87,19 +87,14 @@ def product_layer(look: Look, box: Box, out: Path, *, shadow: bool = True) -> La
     box = Box(round(box.x), round(box.y), even(box.w), even(box.h))
     with Image.open(look.cutout) as opened:
         product = opened.convert("RGBA").resize((int(box.w), int(box.h)), Image.Resampling.LANCZOS)
-    left, top, right, bottom = box.x, box.y, box.right, box.bottom
-    shade = soft_shadow(product, box) if shadow else None
-    if shade is not None:
-        _, under = shade
-        left, top = min(left, under.x), min(top, under.y)
-        right, bottom = max(right, under.right), max(bottom, under.bottom)
-    x, y = int(math.floor(left / 2) * 2), int(math.floor(top / 2) * 2)
-    w, h = even(right - x + 1), even(bottom - y + 1)
+    pieces = [soft_shadow(product, box), (product, box)] if shadow else [(product, box)]
+    x = int(math.floor(min(where.x for _, where in pieces) / 2) * 2)
+    y = int(math.floor(min(where.y for _, where in pieces) / 2) * 2)
+    w = even(max(where.right for _, where in pieces) - x + 1)
+    h = even(max(where.bottom for _, where in pieces) - y + 1)
     canvas = Image.new("RGBA", (w, h), (0, 0, 0, 0))
-    if shade is not None:
-        image, under = shade
-        canvas.alpha_composite(image, (round(under.x) - x, round(under.y) - y))
-    canvas.alpha_composite(product, (int(box.x) - x, int(box.y) - y))
+    for image, where in pieces:
+        canvas.alpha_composite(image, (round(where.x) - x, round(where.y) - y))
     canvas.save(out, compress_level=0)
     return Layer(out, x, y, w, h, box)
 
