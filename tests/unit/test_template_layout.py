@@ -118,6 +118,10 @@ def test_every_box_stays_in_the_safe_zone_clear_of_the_others_and_the_product(lo
     for name in layout.exempt:  # pictures may bleed off the frame; they never miss it
         assert layout.boxes[name].intersects(frame), name
     assert boxes_shown_together(layout) == []
+    tiles = [box for name, box in layout.boxes.items() if name.startswith("tile_")]
+    for top in {tile.y for tile in tiles}:  # each row of store_display's window is centred, a short last row too
+        row = [tile for tile in tiles if tile.y == top]
+        assert (min(t.x for t in row) + max(t.right for t in row)) / 2 == pytest.approx(zone.center[0], abs=2)
     # the end card: its own boxes, in the safe zone, apart
     card = made.end_card
     assert card is not None and {"title", "cta", "qr"} <= set(card.boxes)

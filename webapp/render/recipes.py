@@ -564,7 +564,8 @@ def _store(c: Ctx) -> Built:
     step = min(2 * c.beat, (window / fps - 0.4) / max(1, len(tiles)))
     for k, look in enumerate(tiles):
         col, row = k % cols, k // cols
-        x, y = even(x0 + col * (tw + gap)), even(y0 + row * (th + gap))
+        short = cols - min(cols, len(tiles) - row * cols)  # a last row that is not full is centred
+        x, y = even(x0 + (col + short / 2) * (tw + gap)), even(y0 + row * (th + gap))
         at = round((0.25 + k * step) * fps) / fps
         products = tuple(name for name in c.layout.boxes if name.startswith("product_"))
         c.layout.place(f"tile_{k}", Box(x, y, tw, th), in_safe_zone=False, may_overlap=("area", *products),
