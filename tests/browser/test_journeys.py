@@ -180,7 +180,7 @@ def test_bulk_generate_from_the_products_table(page, live_app, shop):
     polls_before = len(page.watch.polls)
     for cell in made:  # done: the poster, swapped in without a reload
         expect(cell.locator("img.thumb")).to_be_visible(timeout=90_000)
-        expect(cell).to_contain_text("Ready")
+        expect(cell).to_contain_text("Completed")
     polls = page.watch.polls[polls_before:]
     assert polls, "the page polled while the videos rendered"
     gaps = [later - earlier for earlier, later in itertools.pairwise(polls)]

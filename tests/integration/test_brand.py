@@ -97,7 +97,7 @@ def test_the_settings_page_saves_the_brand_and_shows_errors_beside_the_fields(cl
     assert 'id="brand-heading"' in page and 'type="color"' in page
     bad = client.post("/settings/brand", data={"primary_color": "#123", "accent_color": "#F2B33D", "font": "lato",
                                                "cta_text": "Buy"}, headers={"HX-Request": "true"})
-    assert "must be a colour like #1E2A44" in bad.get_data(as_text=True)
+    assert "Must be a colour like #1E2A44" in bad.get_data(as_text=True)
     assert db.session.get(BrandKit, workspace.id) is None
     good = client.post("/settings/brand", data={"primary_color": "#0E7490", "accent_color": "#F97316", "font": "lato",
                                                 "cta_text": "Order today", "cta_url": "https://shop.example.com",
@@ -105,6 +105,32 @@ def test_the_settings_page_saves_the_brand_and_shows_errors_beside_the_fields(cl
     assert "Brand saved" in good.get_data(as_text=True)
     kit = db.session.get(BrandKit, workspace.id)
     assert (kit.primary_color, kit.font, kit.cta_text, kit.watermark) == ("#0E7490", "lato", "Order today", True)
+
+
+@pytest.mark.parametrize(("data", "field", "words"), [
+    ({"accent_color": "red"}, "accent_color", "Must be a colour like #1E2A44"),
+    ({"primary_color": "#12"}, "primary_color", "Must be a colour like #1E2A44"),
+    ({"cta_url": "ftp://shop"}, "cta_url", "Must be an http(s) URL"),
+])
+def test_a_bad_brand_value_is_named_beside_its_own_field(client, workspace, data, field, words):
+    form = {"primary_color": "#0E7490", "accent_color": "#F97316", "font": "lato", "cta_text": "Buy", **data}
+    page = client.post("/settings/brand", data=form, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert f'<small class="field-error" id="{field}-error">{words}' in page
+    assert page.count('aria-invalid="true"') == 1 and f'aria-describedby="{field}-error"' in page
+    assert db.session.get(BrandKit, workspace.id) is None
+
+
+def test_a_logo_picked_in_settings_is_uploaded_alone_and_swaps_only_the_logo(client, workspace):
+    page = client.get("/settings").get_data(as_text=True)
+    assert 'hx-trigger="change, submit"' in page and 'hx-target="#brand-logo"' in page
+    answer = client.post("/settings/brand/logo", data={"logo": (io.BytesIO(png()), "logo.png")},
+                         content_type="multipart/form-data", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert answer.lstrip().startswith("<div") and 'id="brand-logo"' in answer and "Logo saved" in answer
+    assert 'id="brand-heading"' not in answer  # the colours' form, with what was typed, stays as it is
+    assert db.session.get(BrandKit, workspace.id).logo_path
+    refused = client.post("/settings/brand/logo", data={"logo": (io.BytesIO(b"GIF89a"), "logo.gif")},
+                          content_type="multipart/form-data", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'id="logo-error"' in refused and "not a readable" in refused
 
 
 def test_every_video_request_carries_the_brand_and_the_script_ends_on_its_call_to_action(app, workspace, owner):

@@ -219,7 +219,7 @@ def test_the_products_table_shows_each_products_latest_video_live_after_a_reload
     assert "Generating" in cell and "Lifestyle" in cell
     assert "Rendering 40%" in page.split(f'id="latest-video-{lamp.id}"')[1].split('id="latest-video-')[0]
     assert "Queued · position 1" in page.split(f'id="latest-video-{mug.id}"')[1].split('id="latest-video-')[0]
-    assert "None yet" in page.split(f'id="latest-video-{vase.id}"')[1].split("</div>")[0]
+    assert "No video yet" in page.split(f'id="latest-video-{vase.id}"')[1].split("</div>")[0]
     assert f'href="/videos?product={lamp.id}">All 2 videos' in page
     watch = page.split("watch=")[1].split('"')[0]
     assert f"{rendering}:" in watch and f"{queued}:" in watch and "view=products" in page
@@ -228,7 +228,7 @@ def test_the_products_table_shows_each_products_latest_video_live_after_a_reload
     from urllib.parse import unquote
 
     body = client.get(f"/videos/poll?view=products&watch={unquote(watch.replace('&amp;', '&'))}", headers=HTMX).get_data(as_text=True)
-    assert f'id="latest-video-{lamp.id}" class="latest-video" hx-swap-oob="true"' in body and "Ready" in body
+    assert f'id="latest-video-{lamp.id}" class="latest-video" hx-swap-oob="true"' in body and "Completed" in body
 
 
 def test_the_generate_page_at_the_limit_says_so_and_links_to_the_plan(client, workspace, owner):

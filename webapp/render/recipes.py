@@ -194,7 +194,6 @@ def _intersection(a: Box, b: Box) -> Box | None:
 class Built:
     label: str
     poster: float  # seconds
-    post: list[str] = field(default_factory=list)  # filters after captions (e.g. fades)
 
 
 @dataclass(frozen=True)
@@ -414,7 +413,7 @@ def _showcase(c: Ctx) -> Built:
     if lt is not None:
         base = g.overlay(base, lt, hook_end, D, fade_in=0.3, x=slide(lt.x, hook_end, -c.px(6), 0.5), total=D)
     poster = min(D - 0.1, hook_end + 0.8)
-    return Built(base, poster, ["fade=t=in:st=0:d=0.2"])
+    return Built(base, poster)
 
 
 # -- human_usage -----------------------------------------------------------------------------------
@@ -657,14 +656,15 @@ def _lifestyle(c: Ctx) -> Built:
     name_in = tag_end + 0.1
     made = c.fit(lambda size: c.ov.headline(s.title, max_w=within.w, size_u=size, max_lines=2, align="left",
                                             shadow=0, plate=plate, kicker=s.price or "Made for everyday life",
-                                            kicker_colour=(*mix(c.accent, WHITE, 0.35), 255), kicker_scale=0.62,
+                                            kicker_colour=(*legible_on(mix(c.accent, WHITE, 0.35), plate[:3], 4.5), 255),
+                                            kicker_scale=0.75,
                                             colour=(*cream, 255)),
                  (6.0, 5.0, 4.2, 3.6), within, (name_in, D), prefer="bottom")
     if made is not None:
         piece, x, y = made
         name = c.put("name", piece, x, y, (name_in, D), says_title=True)
         base = g.overlay(base, name, name_in, D, fade_in=0.6, y=slide(name.y, name_in, c.px(3), 1.0), total=D)
-    return Built(base, min(2.0, tag_end - 0.3), ["fade=t=in:st=0:d=0.4"])
+    return Built(base, min(2.0, tag_end - 0.3))
 
 
 # -- technical_demo --------------------------------------------------------------------------------

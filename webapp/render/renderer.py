@@ -363,7 +363,6 @@ def compose(spec: RenderSpec, looks: list, workdir: Path, *, width: int, height:
         label = graph.overlay_track(label, track.concat, int(track.box.x), int(track.box.y))
     if mark is not None:
         label = graph.overlay_static(label, mark)
-    label = graph.add(label, built.post or ["null"])
     card_layout = None
     if main < frames:
         t = min(round(END_CARD_IN_S * fps), main)

@@ -18,6 +18,7 @@ from ..generation import brand, contract
 from ..generation.errors import GenerationError, NotFound
 from ..models import Workspace
 from ..render.brand import FONTS
+from .forms import beside_the_field
 
 bp = Blueprint("brand", __name__)
 
@@ -31,8 +32,9 @@ class BrandForm(FlaskForm):
                           render_kw={"placeholder": "https://shop.example.com", "inputmode": "url"})
     watermark = BooleanField("Show the logo in a corner of the whole video")
 
-    FIELDS: ClassVar[dict[str, str]] = {"primaryColor": "primary_color", "accentColor": "accent_color", "font": "font", "ctaText": "cta_text",
-              "ctaUrl": "cta_url", "watermark": "watermark"}
+    # the contract's names of the fields update() sends -> this form's fields
+    FIELDS: ClassVar[dict[str, str]] = {"primary": "primary_color", "accent": "accent_color", "font": "font",
+                                        "ctaText": "cta_text", "ctaUrl": "cta_url", "watermark": "watermark"}
 
     def update(self) -> dict:
         return {"primary": self.primary_color.data, "accent": self.accent_color.data, "font": self.font.data,
@@ -58,6 +60,19 @@ def _panel(notice: str | None = None, **forms):
     a plain form post goes back to Settings."""
     if request.htmx:
         return render_template("partials/settings_brand.html", notice=notice, **brand_context(g.workspace, **forms))
+    return _back_to_settings(notice, forms)
+
+
+def _logo_part(notice: str | None = None, logo_form: LogoForm | None = None):
+    """The logo's region alone to htmx: picking a file uploads it without undoing colours typed
+    but not saved."""
+    if request.htmx:
+        return render_template("partials/brand_logo.html", logo_notice=notice,
+                               **brand_context(g.workspace, logo_form=logo_form))
+    return _back_to_settings(notice, {"logo_form": logo_form} if logo_form else {})
+
+
+def _back_to_settings(notice: str | None, forms: dict):
     if notice:
         flash(notice, "success")
     for form in forms.values():
@@ -75,7 +90,7 @@ def update():
         brand.update_brand(g.workspace, contract.parse(contract.BrandUpdate, form.update()))
     except GenerationError as error:
         field = getattr(form, BrandForm.FIELDS.get(error.field or "", "primary_color"))
-        field.errors = [*field.errors, error.message]
+        field.errors = [*field.errors, beside_the_field(error)]
         return _panel(form=form)
     return _panel(notice="Brand saved: new videos wear it.")
 
@@ -88,14 +103,14 @@ def upload_logo():
         brand.set_logo(g.workspace, upload.read() if upload else b"")
     except GenerationError as error:
         form.logo.errors = [error.message]
-        return _panel(logo_form=form)
-    return _panel(notice="Logo saved.")
+        return _logo_part(logo_form=form)
+    return _logo_part("Logo saved: new videos wear it.")
 
 
 @bp.post("/settings/brand/logo/delete")
 def delete_logo():
     brand.remove_logo(g.workspace)
-    return _panel(notice="Logo removed.")
+    return _logo_part("Logo removed.")
 
 
 @bp.get("/media/brand/logo")

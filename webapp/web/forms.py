@@ -25,6 +25,7 @@ from wtforms.validators import (
 
 from .. import accounts
 from ..generation import choice, service
+from ..generation.errors import GenerationError
 
 
 def valid_email(form, field) -> None:
@@ -160,3 +161,13 @@ def fill_generate_form(form: GenerateForm, product) -> None:
     fill_choices(form)
     if product is not None and not form.script.data:
         form.script.data = service.draft_script(product, form.custom_instructions.data or "")
+
+
+def beside_the_field(error: GenerationError) -> str:
+    """A contract error as shown beside the form field it is about, which names the field
+    already: the API's "ctaUrl must be an http(s) URL." reads "Must be an http(s) URL." there."""
+    name, message = error.field or "", error.message
+    if not name or not message.startswith(name):
+        return message
+    rest = message[len(name):].lstrip(" :")
+    return rest[:1].upper() + rest[1:]
