@@ -170,6 +170,15 @@ def test_every_recipe_makes_a_playable_h264_mp4(renders, recipe):
     assert 0 <= head.find(b"moov") < head.find(b"mdat")
 
 
+@pytest.mark.parametrize("recipe", sorted(PLAN))
+def test_the_first_frame_is_a_picture_not_black(renders, recipe):
+    """A feed shows the first frame before the video plays: it opens on the composition, not
+    on a fade from black."""
+    _, result, _ = renders[recipe]
+    first = frame_at(result.video_path, 0)
+    assert first.mean() > 40 and first.std() > 12, (first.mean(), first.std())
+
+
 def test_portrait_and_square_outputs_have_exact_sizes(renders):
     assert media_info(renders["lifestyle"][1].video_path)["size"] == (720, 1280)
     assert media_info(renders["human_usage"][1].video_path)["size"] == (720, 1280)
