@@ -172,3 +172,17 @@ def test_the_watermark_shows_on_a_wall_of_the_logos_own_colour(logo, wall):
     # the red disc's outline stands out from a red wall by its glow; the logo is faint, not gone
     assert np.abs(pixels - np.array(wall, np.float32)).max(-1).max() > 60
     assert watermark(Brand(logo=logo, watermark=False), 1080, 1920) is None
+
+
+def test_a_dark_logo_on_a_dark_end_card_is_set_off_by_a_glow(tmp_path):
+    dark = tmp_path / "dark.png"
+    image = Image.new("RGBA", (300, 100), (0, 0, 0, 0))
+    ImageDraw.Draw(image).ellipse((10, 10, 90, 90), fill=(30, 24, 20, 255))
+    image.save(dark)
+    card = end_card(1080, 1920, Brand(primary="#3B0A2A", accent="#F06292", logo=dark), title="Bloom Glass Vase",
+                    price=Decimal(39), qr_url=None)
+    box = card.layout.boxes["logo"]
+    grey = np.asarray(card.image.convert("L"), np.float32)
+    around = grey[int(box.y):int(box.bottom), int(box.x):int(box.x + box.w * 0.4)]  # the disc and its glow
+    plain = grey[int(box.y) + 2, int(box.right) - 2]  # the logo's transparent end: the card itself
+    assert around.max() > plain + 60

@@ -283,27 +283,37 @@ def fit_image(image: Image.Image, max_w: float, max_h: float) -> Image.Image:
 
 
 WATERMARK_OPACITY = 0.55
-WATERMARK_HALO = 0.5  # opacity of the glow that sets the logo off a backdrop of its own colours
+LOGO_GLOW = 0.5  # opacity of the glow that sets a logo off a backdrop of its own colours
 
 
-def watermark(brand: Brand, width: int, height: int) -> Image.Image | None:
-    """The corner watermark for a frame, or None when the brand has none: the logo at
-    ``WATERMARK_OPACITY``, about 1/9 of the frame width, on a soft glow of the ink that
-    contrasts with it, so that a red logo still shows on a red wall (the renderer picks the
-    corner)."""
-    if not brand.watermark or brand.logo is None:
-        return None
-    logo = fit_image(load_logo(brand.logo), width * 0.11, height * 0.06)
+def logo_colour(logo: Image.Image) -> RGB:
+    """The average colour of what the logo draws (its opaque pixels)."""
+    drawn = ImageStat.Stat(logo.convert("RGB"), mask=logo.getchannel("A").point(lambda a: 255 if a > 127 else 0))
+    return tuple(round(v) for v in drawn.mean)  # type: ignore[return-value]
+
+
+def on_glow(logo: Image.Image, *, opacity: float = 1.0) -> tuple[Image.Image, int]:
+    """``logo`` (at ``opacity``) on a soft glow of the ink that contrasts with its own colours,
+    so that a red logo still shows on a red wall; and how far the glow reaches past the logo."""
     alpha = logo.getchannel("A")
-    drawn = ImageStat.Stat(logo.convert("RGB"), mask=alpha.point(lambda a: 255 if a > 127 else 0))
-    glow_ink = readable_ink(tuple(round(v) for v in drawn.mean))  # type: ignore[arg-type]
     reach = max(1, round(logo.height * 0.06))
     pad = 3 * reach
     spread = Image.new("L", (logo.width + 2 * pad, logo.height + 2 * pad), 0)
     spread.paste(alpha, (pad, pad))
     spread = spread.filter(ImageFilter.MaxFilter(2 * reach + 1)).filter(ImageFilter.GaussianBlur(reach))
-    mark = Image.new("RGBA", spread.size, (*glow_ink, 0))
-    mark.putalpha(spread.point(lambda a: round(a * WATERMARK_HALO)))
-    logo.putalpha(alpha.point(lambda a: round(a * WATERMARK_OPACITY)))
-    mark.alpha_composite(logo, (pad, pad))
+    mark = Image.new("RGBA", spread.size, (*readable_ink(logo_colour(logo)), 0))
+    mark.putalpha(spread.point(lambda a: round(a * LOGO_GLOW)))
+    faded = logo.copy()
+    faded.putalpha(alpha.point(lambda a: round(a * opacity)))
+    mark.alpha_composite(faded, (pad, pad))
+    return mark, pad
+
+
+def watermark(brand: Brand, width: int, height: int) -> Image.Image | None:
+    """The corner watermark for a frame, or None when the brand has none: the logo at
+    ``WATERMARK_OPACITY``, about 1/9 of the frame width, on its glow, since the frame under a
+    corner changes from shot to shot (the renderer picks the corner)."""
+    if not brand.watermark or brand.logo is None:
+        return None
+    mark, _ = on_glow(fit_image(load_logo(brand.logo), width * 0.11, height * 0.06), opacity=WATERMARK_OPACITY)
     return mark

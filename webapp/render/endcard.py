@@ -19,7 +19,16 @@ import numpy as np
 import segno
 from PIL import Image, ImageDraw, ImageFilter
 
-from .brand import Brand, fit_image, load_logo, readable_ink, typeset
+from .brand import (
+    Brand,
+    contrast_ratio,
+    fit_image,
+    load_logo,
+    logo_colour,
+    on_glow,
+    readable_ink,
+    typeset,
+)
 from .compose import PhotoError, analyse, backdrop_png, cut_out, fill_crop
 from .layout import Box, Layout
 from .overlays import TextBlock, draw_block, layout_text
@@ -154,7 +163,8 @@ def end_card(width: int, height: int, brand: Brand, *, title: str, price: Decima
                                 light_at=light_at, dark=dark)
         with Image.open(backdrop) as opened:
             canvas = opened.convert("RGBA")
-        ink_rgb = readable_ink(tuple(int(c) for c in np.asarray(canvas)[..., :3].reshape(-1, 3).mean(0)))
+        card_rgb = tuple(int(c) for c in np.asarray(canvas)[..., :3].reshape(-1, 3).mean(0))
+        ink_rgb = readable_ink(card_rgb)
         ink = (*ink_rgb, 255)
         muted = (*ink_rgb, 170)
 
@@ -203,7 +213,11 @@ def end_card(width: int, height: int, brand: Brand, *, title: str, price: Decima
         x = column.x
         if logo:
             layout.place("logo", Box(x, top, logo.width, logo.height))
-            canvas.alpha_composite(logo, (round(x), round(top)))
+            if contrast_ratio(logo_colour(logo), card_rgb) < 3:  # a dark logo on a dark card
+                glowing, pad = on_glow(logo)
+                canvas.alpha_composite(glowing, (round(x) - pad, round(top) - pad))
+            else:
+                canvas.alpha_composite(logo, (round(x), round(top)))
             top += logo.height + gap
         if product is not None and product_area is not None:
             item = _product_image(product, product_area.w - 2, product_area.h - 2, workdir)
