@@ -218,7 +218,7 @@ def test_the_local_provider_writes_the_webvtt_beside_the_video(tmp_path, photos)
 # its intro card opened it big
 NAME_CASES = [("product_showcase", "16:9", "Aurora Desk Lamp", False), ("human_usage", "16:9", "Aurora Desk Lamp", False),
               ("unboxing", "1:1", "Aurora Desk Lamp", False), ("unboxing", "1:1", "Stride Running Sneaker", True),
-              ("unboxing", "9:16", "Stride Running Sneaker", True)]
+              ("unboxing", "9:16", "Stride Running Sneaker", True), ("lifestyle", "9:16", "Aurora Desk Lamp", False)]
 
 
 @pytest.mark.skipif(TESSERACT is None, reason="Debian's tesseract-ocr is needed to read the frames")
@@ -228,7 +228,8 @@ def test_the_name_is_on_screen_once_while_the_voice_says_it(tmp_path, photos, re
     """A script written from the product starts with its name. The showcase's hook already
     shows it in big type, so the captions leave that phrase to it (the WebVTT keeps it); so do
     unboxing's, whose intro card shows the name and hands it to the price banner while the voice
-    still says it. human_usage shows it only in a small chip, so its captions still say it, big."""
+    still says it. human_usage shows it only in a small chip, so its captions still say it, big;
+    lifestyle leaves it to the captions (its plate above them repeated it)."""
     script = write_script(title=title, description="Warm dimmable LED. Touch control.",
                           price="$89.00", compare_at_price=None, instructions="")
     logo = tmp_path / "logo.png"
@@ -251,6 +252,10 @@ def test_the_name_is_on_screen_once_while_the_voice_says_it(tmp_path, photos, re
     if recipe == "human_usage":
         assert "chip" in result.layout.boxes
         assert name <= set(read(captions, said_at))
+    elif recipe == "lifestyle":  # the captions alone say it: no plate above them repeats it
+        assert name <= set(read(captions, said_at))
+        spans = result.layout.spans
+        assert [n for n in ("tagline", "name") if n in spans and spans[n][0] < said_at < spans[n][1]] == []
     else:
         if recipe == "product_showcase":
             assert name <= set(read(result.layout.boxes["hook"], said_at))

@@ -642,15 +642,17 @@ def _lifestyle(c: Ctx) -> Built:
     # light, unhurried type on a translucent warm plate: readable over a bright kitchen and a
     # pale backdrop alike
     plate = (*mix(panel_colour(c), (60, 40, 24), 0.5), 190)
-    line = tagline(s.description, s.custom_instructions, s.title)
     tag_end = D * 0.55
-    first = line if not c.spoken else s.title
-    made = c.fit(lambda size: c.ov.headline(first, max_w=within.w, size_u=size, colour=(*cream, 255), bold=c.spoken,
-                                            max_lines=2, align="left", shadow=0, plate=plate),
-                 (7.0, 6.0, 5.0, 4.2, 3.6), within, (0.2, tag_end), prefer="bottom")
+    # a tagline while nothing is said; spoken, the captions are the words (the name first), and a
+    # plate repeating the name just above them only doubled it
+    made = None if c.spoken else c.fit(
+        lambda size: c.ov.headline(tagline(s.description, s.custom_instructions, s.title), max_w=within.w,
+                                   size_u=size, colour=(*cream, 255), bold=False, max_lines=2, align="left",
+                                   shadow=0, plate=plate),
+        (7.0, 6.0, 5.0, 4.2, 3.6), within, (0.2, tag_end), prefer="bottom")
     if made is not None:
         piece, x, y = made
-        tag = c.put("tagline", piece, x, y, (0.2, tag_end), says_title=first == s.title)
+        tag = c.put("tagline", piece, x, y, (0.2, tag_end))
         base = g.overlay(base, tag, 0.2, tag_end, fade_in=0.6, fade_out=0.4, y=slide(tag.y, 0.2, c.px(4), 0.9),
                          total=D)
     name_in = tag_end + 0.1
