@@ -642,6 +642,7 @@ def _lifestyle(c: Ctx) -> Built:
     # light, unhurried type on a translucent warm plate: readable over a bright kitchen and a
     # pale backdrop alike
     plate = (*mix(panel_colour(c), (60, 40, 24), 0.5), 190)
+    seen_plate = mix(plate[:3], WHITE, 1 - plate[3] / 255)  # over the palest backdrop it crosses
     tag_end = D * 0.55
     # a tagline while nothing is said; spoken, the captions are the words (the name first), and a
     # plate repeating the name just above them only doubled it
@@ -658,7 +659,7 @@ def _lifestyle(c: Ctx) -> Built:
     name_in = tag_end + 0.1
     made = c.fit(lambda size: c.ov.headline(s.title, max_w=within.w, size_u=size, max_lines=2, align="left",
                                             shadow=0, plate=plate, kicker=s.price or "Made for everyday life",
-                                            kicker_colour=(*legible_on(mix(c.accent, WHITE, 0.35), plate[:3], 4.5), 255),
+                                            kicker_colour=(*legible_on(mix(c.accent, WHITE, 0.35), seen_plate, 4.5), 255),
                                             kicker_scale=0.75,
                                             colour=(*cream, 255)),
                  (6.0, 5.0, 4.2, 3.6), within, (name_in, D), prefer="bottom")
