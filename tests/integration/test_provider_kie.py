@@ -44,7 +44,9 @@ def fake():
 
 @pytest.fixture
 def env(app_factory, fake):
-    app = app_factory(**provider_settings("kie", fake.url, KIE_MODELS=ALL_MODELS))
+    """The app against the fake, its client waiting 5 s for an answer: these tests count requests,
+    and a read that outlives a short timeout on a busy machine is rightly sent again."""
+    app = app_factory(**provider_settings("kie", fake.url, KIE_MODELS=ALL_MODELS, PROVIDER_READ_TIMEOUT_S=5))
     with served(app):
         yield Env(app)
 
