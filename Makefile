@@ -24,9 +24,10 @@ install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
 ## run: set up everything and serve on http://127.0.0.1:5000 with the background worker embedded
+## (which renders the template previews in the background)
 run: install
 	$(FLASK) db upgrade
-	$(FLASK) seed-demo --if-empty
+	$(FLASK) seed-demo --if-empty --no-previews
 	EMBEDDED_WORKER=1 PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://127.0.0.1:$(PORT)} $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 ## worker: the background jobs alone (production runs one or more of these)

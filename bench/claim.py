@@ -133,7 +133,8 @@ def run_once(database_url: str, folder: Path, videos: int, workers: int) -> dict
     submit_log = folder / "submits.log"
     env = {**os.environ, "DATABASE_URL": database_url, "VIDEO_PROVIDER": STUB, "PLAN_LIMITS": limits,
            "SECRET_KEY": "bench", "MEDIA_DIR": str(folder / "media"), "INSTANCE_DIR": str(folder / "instance"),
-           "BENCH_SUBMIT_LOG": str(submit_log), "PYTHONPATH": str(ROOT), "EMBEDDED_WORKER": "0", "LOG_LEVEL": "WARNING"}
+           "BENCH_SUBMIT_LOG": str(submit_log), "PYTHONPATH": str(ROOT), "EMBEDDED_WORKER": "0", "TEMPLATE_PREVIEWS": "0",
+           "LOG_LEVEL": "WARNING"}
     processes = [
         subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=env,
                          stdout=subprocess.DEVNULL, stderr=open(folder / f"worker{i}.log", "wb"))  # noqa: SIM115

@@ -262,7 +262,7 @@ def start_workers(stack: Stack, database_url: str, prefix: str, count: int, slot
         "VIDEO_PROVIDER": STUB, "RENDER_SLOTS": str(slots), "BENCH_RENDER_S": str(render_s),
         "BENCH_SUBMIT_LOG": str(stack.folder / f"{run}.submits"), "BENCH_RENDER_LOG": str(stack.folder / f"{run}.renders"),
         "PLAN_LIMITS": f"executive={10 * BULK}",
-        "QUEUE_NOTIFY": "1" if notify else "0", "EMBEDDED_WORKER": "0", "LOG_LEVEL": "WARNING",
+        "QUEUE_NOTIFY": "1" if notify else "0", "EMBEDDED_WORKER": "0", "TEMPLATE_PREVIEWS": "0", "LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
     }
     processes = []

@@ -73,6 +73,7 @@ def make_config(tmp_path, postgres_url=None, **overrides) -> dict:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "EMBEDDED_WORKER": False,
+        "TEMPLATE_PREVIEWS": False,
         "VIDEO_PROVIDER": "local",
         "RENDER_SLOTS": 1,
         "PUBLIC_BASE_URL": "http://127.0.0.1:5000",

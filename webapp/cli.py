@@ -95,8 +95,12 @@ def render_previews(force: bool) -> None:
 def _render_previews(force: bool) -> None:
     from .generation.previews import render_template_previews
 
+    failed = 0
     for key, outcome in render_template_previews(force=force):
         click.echo(f"  preview {key}: {outcome}")
+        failed += outcome != "rendered"
+    if failed:
+        raise click.ClickException(f"{failed} template preview(s) could not be rendered.")
 
 
 @click.command("import-products")

@@ -73,6 +73,8 @@ class Config:
         self.VIDEO_PROVIDER = os.environ.get("VIDEO_PROVIDER", "local")
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         self.EMBEDDED_WORKER = _bool("EMBEDDED_WORKER", False)
+        # the worker renders the template picker's missing preview clips in the background
+        self.TEMPLATE_PREVIEWS = _bool("TEMPLATE_PREVIEWS", True)
         self.PORT = _int("PORT", 5000)
         self.PLAN_LIMITS = _plan_limits()
         self.RENDER_SLOTS = _int("RENDER_SLOTS", default_render_slots())

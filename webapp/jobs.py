@@ -26,7 +26,7 @@ from flask.cli import with_appcontext
 
 from .catalog import images
 from .extensions import db
-from .generation import outbound, queue
+from .generation import outbound, previews, queue
 from .generation.worker import Worker
 from .maintenance import refresh_query_statistics
 from .providers.registry import shutdown_providers
@@ -55,6 +55,15 @@ class PeriodicJob:
     id: str
     seconds: float
     run: Callable[[Worker], object]
+    at_start: bool = False  # also run once as the scheduler starts
+
+
+_missing_previews = previews.MissingPreviews()
+
+
+def _template_previews(worker: Worker) -> None:
+    if current_app.config["TEMPLATE_PREVIEWS"]:
+        _missing_previews()
 
 
 JOBS = (
@@ -65,6 +74,7 @@ JOBS = (
     PeriodicJob("webhooks", 1, lambda worker: outbound.deliver_due(worker.owner)),
     PeriodicJob("statistics", 3600, lambda worker: refresh_query_statistics()),
     PeriodicJob("partials", 3600, lambda worker: current_storage().sweep_partials(PARTIALS_KEPT_S)),
+    PeriodicJob("previews", 3600, _template_previews, at_start=True),
     PeriodicJob("heartbeat", 10, Worker.heartbeat),
 )
 
@@ -93,7 +103,8 @@ def start_scheduler(app: Flask) -> BackgroundScheduler:
     worker = Worker(app)
     scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30})
     for job in JOBS:
-        scheduler.add_job(_tick, "interval", seconds=job.seconds, id=job.id, args=(app, worker, job))
+        first = {"next_run_time": datetime.now(scheduler.timezone)} if job.at_start else {}
+        scheduler.add_job(_tick, "interval", seconds=job.seconds, id=job.id, args=(app, worker, job), **first)
     worker.start_dispatch = lambda: _run_now(scheduler, "dispatch")
     scheduler.start()
     _tick(app, worker, JOBS[-1])  # beat now: /readyz is ready as soon as the worker is

@@ -35,6 +35,7 @@ def start_worker(app, tmp_path, name: str) -> subprocess.Popen:
         "LEASE_S": "3",
         "RENDER_SLOTS": "1",
         "EMBEDDED_WORKER": "0",
+        "TEMPLATE_PREVIEWS": "0",
     }
     log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
     return subprocess.Popen(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import tempfile
 from collections.abc import Iterator
@@ -36,6 +37,8 @@ from .errors import GenerationError, NotFound
 from .service import NO_IMAGES, script_for
 from .templates import all_templates
 
+log = logging.getLogger(__name__)
+
 PREVIEW_PRODUCT = "orbit-headphones"
 # Bumped when the renderer's look changes, so that previews made before are made again.
 INSTANT_VERSION = 1
@@ -54,40 +57,60 @@ def template_preview(template: Template, aspect_ratio: str, kind: str) -> str | 
     return files.get(kind)
 
 
-def render_template_previews(force: bool = False) -> Iterator[tuple[str, str]]:
-    """Renders the missing previews (all with ``force``), in every aspect ratio; yields
-    (template key and aspect ratio, what happened)."""
+def render_template_previews(force: bool = False, skip: frozenset[str] | set[str] = frozenset()
+                             ) -> Iterator[tuple[str, str]]:
+    """Renders the missing previews (all with ``force``), every template in one aspect ratio
+    before the next ratio; yields (template key and aspect ratio, what happened). A preview that
+    fails is reported and the rest are still made; labels in ``skip`` are not tried."""
     product = DEMO_BY_KEY[PREVIEW_PRODUCT]
     storage = current_storage()
     looks = StoredLooks(storage)
+    templates = [t for t in all_templates() if t.key in render.RECIPES]
     with tempfile.TemporaryDirectory() as folder:
-        images = []
-        for position in range(len(product.shots)):
-            path = Path(folder) / f"{position}.jpg"
-            path.write_bytes(demo_photo(product.key, position))
-            images.append(path)
-        for template in all_templates():
-            if template.key not in render.RECIPES:
-                yield template.key, "skipped (not a local recipe)"
-                continue
-            files = dict(template.preview_files or {})
-            for aspect in ASPECT_RATIOS:
+        images: list[Path] = []
+        for aspect in ASPECT_RATIOS:
+            for template in templates:
                 label = f"{template.key} {aspect}"
-                done = files.get(aspect) or {}
-                if done and storage.exists(done["preview"]) and not force:
-                    yield label, "exists"
+                done = (template.preview_files or {}).get(aspect) or {}
+                if label in skip or (done and storage.exists(done["preview"]) and not force):
                     continue
+                if not images:  # the demo photos are drawn only when a preview is to be made
+                    for position in range(len(product.shots)):
+                        path = Path(folder) / f"{position}.jpg"
+                        path.write_bytes(demo_photo(product.key, position))
+                        images.append(path)
                 video, poster = preview_keys(template.key, aspect)
-                with storage.local_output(video) as video_file, storage.local_output(poster) as poster_file:
-                    render.render_preview(template.key, images, video_file, poster_file, title=product.title,
-                                          price=f"${product.price}", compare_at_price=f"${product.compare_at_price}",
-                                          aspect_ratio=aspect, looks=looks)
+                try:
+                    with storage.local_output(video) as video_file, storage.local_output(poster) as poster_file:
+                        render.render_preview(template.key, images, video_file, poster_file, title=product.title,
+                                              price=f"${product.price}",
+                                              compare_at_price=f"${product.compare_at_price}",
+                                              aspect_ratio=aspect, looks=looks)
+                except render.RenderError as error:
+                    yield label, f"failed: {error}"
+                    continue
+                files = dict(template.preview_files or {})
                 files[aspect] = {"preview": video, "poster": poster}
                 template.preview_files = files
                 if aspect == "16:9":
                     template.preview_video_path, template.preview_thumbnail_path = video, poster
                 db.session.commit()
                 yield label, "rendered"
+
+
+class MissingPreviews:
+    """The background job that makes the template picker's missing clips, so that a fresh
+    install serves at once and its picker fills in over the next minute or two (rendered niced,
+    like videos). A preview that failed is not tried again by this process."""
+
+    def __init__(self) -> None:
+        self.failed: set[str] = set()
+
+    def __call__(self) -> None:
+        for label, outcome in render_template_previews(skip=self.failed):
+            if outcome != "rendered":
+                self.failed.add(label)
+                log.warning("template preview %s %s", label, outcome)
 
 
 def instant_preview(workspace: Workspace, request: PreviewRequest) -> str:

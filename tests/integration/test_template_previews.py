@@ -1,0 +1,72 @@
+"""The template picker's clips: a fresh install serves at once, and its worker renders the
+missing clips in the background, in every aspect ratio, leaving the ones already there alone."""
+
+from __future__ import annotations
+
+import imageio_ffmpeg
+import pytest
+from PIL import Image
+
+from tests.conftest import wait_for
+from webapp.extensions import db
+from webapp.generation.previews import preview_keys, render_template_previews
+from webapp.generation.templates import all_templates, template_by_key
+from webapp.jobs import start_scheduler
+from webapp.limits import ASPECT_RATIOS
+from webapp.render.renderer import PREVIEW_SIZES
+from webapp.storage import current_storage
+
+MISSING = "product_showcase"
+KEPT = b"a clip made before"
+
+
+def keep_all_previews_but(missing: str) -> None:
+    """Every other template already has its clips (stand-ins, which must stay as they are)."""
+    storage = current_storage()
+    for template in all_templates():
+        if template.key == missing:
+            continue
+        files = {}
+        for aspect in ASPECT_RATIOS:
+            video, poster = preview_keys(template.key, aspect)
+            storage.put_bytes(video, KEPT)
+            storage.put_bytes(poster, KEPT)
+            files[aspect] = {"preview": video, "poster": poster}
+        template.preview_files = files
+        template.preview_video_path, template.preview_thumbnail_path = preview_keys(template.key, "16:9")
+    db.session.commit()
+
+
+@pytest.mark.slow
+def test_the_worker_renders_the_missing_previews_as_it_starts(app, client):
+    keep_all_previews_but(MISSING)  # the client's fixtures keep an app context open
+    picker = client.get("/templates/picker?aspect=9:16").get_data(as_text=True)
+    assert "No preview yet" in picker  # served before the clips exist
+
+    app.config["TEMPLATE_PREVIEWS"] = True
+    start_scheduler(app)
+    wait_for(lambda: db.session.rollback() or len(template_by_key(MISSING).preview_files or {}) == 3, 120, 0.2)
+    made = template_by_key(MISSING).preview_files or {}
+    assert sorted(made) == sorted(ASPECT_RATIOS)
+    storage = current_storage()
+    for aspect, files in made.items():
+        with storage.local_copy(files["preview"]) as clip:
+            reader = imageio_ffmpeg.read_frames(str(clip))
+            size = tuple(next(reader)["size"])
+            reader.close()
+        assert size == PREVIEW_SIZES[aspect]
+        with storage.local_copy(files["poster"]) as poster, Image.open(poster) as im:
+            assert im.size == PREVIEW_SIZES[aspect]
+    for template in all_templates():
+        if template.key != MISSING:
+            with storage.open(preview_keys(template.key, "1:1")[0]) as kept:
+                assert kept.read() == KEPT
+    picker = client.get("/templates/picker?aspect=9:16").get_data(as_text=True)
+    assert f"/media/templates/{MISSING}/preview" in picker and "No preview yet" not in picker
+
+
+def test_a_preview_that_failed_before_is_not_tried_again(app, workspace):
+    keep_all_previews_but(MISSING)
+    skipped = {f"{MISSING} {aspect}" for aspect in ASPECT_RATIOS}
+    assert list(render_template_previews(skip=skipped)) == []
+    assert list(render_template_previews(skip=skipped - {f"{MISSING} 1:1"})) == [(f"{MISSING} 1:1", "rendered")]
