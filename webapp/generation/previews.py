@@ -65,37 +65,41 @@ def render_template_previews(force: bool = False, skip: frozenset[str] | set[str
     product = DEMO_BY_KEY[PREVIEW_PRODUCT]
     storage = current_storage()
     looks = StoredLooks(storage)
-    templates = [t for t in all_templates() if t.key in render.RECIPES]
+    wanted = []
+    for aspect in ASPECT_RATIOS:
+        for template in all_templates():
+            label = f"{template.key} {aspect}"
+            done = (template.preview_files or {}).get(aspect) or {}
+            if template.key not in render.RECIPES or label in skip:
+                continue
+            if force or not (done and storage.exists(done["preview"])):
+                wanted.append((template.id, template.key, aspect, label))
+    # no transaction stays open while rendering: on SQLite it would hold the write lock
+    db.session.commit()
+    if not wanted:
+        return
     with tempfile.TemporaryDirectory() as folder:
-        images: list[Path] = []
-        for aspect in ASPECT_RATIOS:
-            for template in templates:
-                label = f"{template.key} {aspect}"
-                done = (template.preview_files or {}).get(aspect) or {}
-                if label in skip or (done and storage.exists(done["preview"]) and not force):
-                    continue
-                if not images:  # the demo photos are drawn only when a preview is to be made
-                    for position in range(len(product.shots)):
-                        path = Path(folder) / f"{position}.jpg"
-                        path.write_bytes(demo_photo(product.key, position))
-                        images.append(path)
-                video, poster = preview_keys(template.key, aspect)
-                try:
-                    with storage.local_output(video) as video_file, storage.local_output(poster) as poster_file:
-                        render.render_preview(template.key, images, video_file, poster_file, title=product.title,
-                                              price=f"${product.price}",
-                                              compare_at_price=f"${product.compare_at_price}",
-                                              aspect_ratio=aspect, looks=looks)
-                except render.RenderError as error:
-                    yield label, f"failed: {error}"
-                    continue
-                files = dict(template.preview_files or {})
-                files[aspect] = {"preview": video, "poster": poster}
-                template.preview_files = files
-                if aspect == "16:9":
-                    template.preview_video_path, template.preview_thumbnail_path = video, poster
-                db.session.commit()
-                yield label, "rendered"
+        images = []
+        for position in range(len(product.shots)):
+            path = Path(folder) / f"{position}.jpg"
+            path.write_bytes(demo_photo(product.key, position))
+            images.append(path)
+        for template_id, key, aspect, label in wanted:
+            video, poster = preview_keys(key, aspect)
+            try:
+                with storage.local_output(video) as video_file, storage.local_output(poster) as poster_file:
+                    render.render_preview(key, images, video_file, poster_file, title=product.title,
+                                          price=f"${product.price}", compare_at_price=f"${product.compare_at_price}",
+                                          aspect_ratio=aspect, looks=looks)
+            except render.RenderError as error:
+                yield label, f"failed: {error}"
+                continue
+            template = db.session.get(Template, template_id)
+            template.preview_files = {**(template.preview_files or {}), aspect: {"preview": video, "poster": poster}}
+            if aspect == "16:9":
+                template.preview_video_path, template.preview_thumbnail_path = video, poster
+            db.session.commit()
+            yield label, "rendered"
 
 
 class MissingPreviews:
