@@ -211,7 +211,6 @@ def _render(
             words = speech.shifted(VOICE_START_S) if speech else ()
             made = compose(spec, seen, workdir, width=width, height=height, duration=duration, words=words,
                            instant=instant)
-            graph = made.graph
             recipe = RECIPES[spec.recipe]
             mood = recipe.mood if spec.music and audio else None
             with_sound = bool(speech or mood)
@@ -219,32 +218,7 @@ def _render(
             # video (both cores); then the two are joined without re-encoding
             silent_video = workdir / "video.mp4" if with_sound else tmp_video
             poster_png = workdir / "poster.ppm"
-            cmd = [
-                exe, "-nostdin", "-y", "-hide_banner", "-loglevel", "error", "-nostats",
-                "-progress", "pipe:1",
-                # the graph's filters run unsliced: sliced across threads, a filter of the static
-                # ffmpeg 9.0.2 that imageio-ffmpeg ships crashed inside a slice job (SIGSEGV) in
-                # about one 9:16 human_usage render in three; unsliced, in none of ten
-                "-filter_complex_threads", "1",
-            ]
-            for inp in graph.inputs:
-                cmd += inp
-            cmd += ["-filter_complex", graph.script()]
-            cmd += [
-                # -frames:v: the video ends at its last frame even if a part of the graph never
-                # ends (one did: ffmpeg repeated a frame until memory ran out)
-                "-map", made.video, "-frames:v", str(made.frames), "-c:v", "libx264", "-preset", spec.preset,
-                "-crf", str(spec.crf),
-                "-pix_fmt", "yuv420p", "-profile:v", "high", "-r", str(fps),
-                # sRGB photos (BT.709 primaries) carried with the BT.601 matrix, tagged so
-                "-colorspace", "smpte170m", "-color_primaries", "bt709", "-color_trc", "bt709",
-                "-color_range", "tv",
-            ]
-            if not with_sound:
-                cmd += ["-movflags", "+faststart"]
-            cmd += ["-f", "mp4", str(silent_video)]
-            cmd += ["-map", made.poster, "-fps_mode", "passthrough", "-c:v", "ppm", "-update", "1",
-                    "-f", "image2", str(poster_png)]
+            cmd = video_command(exe, spec, made, silent_video, poster_png, faststart=not with_sound)
 
             def percent(p: float) -> None:
                 overall = 2 + p * 0.95
@@ -390,6 +364,36 @@ def compose(spec: RenderSpec, looks: list, workdir: Path, *, width: int, height:
     ])
     return Composition(graph, vout, poster, frames, layout, card_layout, cues,
                        tuple(shot.product for shot in c.shots), main / fps)
+
+
+def video_command(exe: str, spec: RenderSpec, made: Composition, video: Path, poster: Path, *,
+                  faststart: bool) -> list[str]:
+    """The one ffmpeg run that draws ``made`` and encodes it: the H.264 ``video`` (silent) and
+    the ``poster`` frame (PPM). It reports its progress on stdout."""
+    cmd = [
+        exe, "-nostdin", "-y", "-hide_banner", "-loglevel", "error", "-nostats", "-progress", "pipe:1",
+        # the graph's filters run unsliced: sliced across threads, a filter of the static ffmpeg
+        # 9.0.2 that imageio-ffmpeg ships crashed inside a slice job (SIGSEGV) in about one 9:16
+        # human_usage render in three; unsliced, in none of ten
+        "-filter_complex_threads", "1",
+    ]
+    for inp in made.graph.inputs:
+        cmd += inp
+    cmd += ["-filter_complex", made.graph.script()]
+    cmd += [
+        # -frames:v: the video ends at its last frame even if a part of the graph never ends (one
+        # did: ffmpeg repeated a frame until memory ran out)
+        "-map", made.video, "-frames:v", str(made.frames), "-c:v", "libx264", "-preset", spec.preset,
+        "-crf", str(spec.crf), "-pix_fmt", "yuv420p", "-profile:v", "high", "-r", str(spec.fps),
+        # sRGB photos (BT.709 primaries) carried with the BT.601 matrix, tagged so
+        "-colorspace", "smpte170m", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv",
+    ]
+    if faststart:
+        cmd += ["-movflags", "+faststart"]
+    cmd += ["-f", "mp4", str(video)]
+    cmd += ["-map", made.poster, "-fps_mode", "passthrough", "-c:v", "ppm", "-update", "1",
+            "-f", "image2", str(poster)]
+    return cmd
 
 
 def end_card_start(duration: float, beat: float, fps: int, last_word: float, length: float) -> int:
