@@ -9,6 +9,7 @@ import io
 import re
 import zipfile
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -220,3 +221,35 @@ def test_the_plan_chosen_at_setup_is_kept_and_an_owner_changes_it(page, live_app
         assert db.session.scalar(select(Workspace.plan).filter_by(name="Demo Store")) == "executive"
         db.session.remove()
     assert page.watch.errors == []
+
+
+TABLE_WIDTHS = [{"width": width, "height": 900} for width in (700, 800, 1024, 1366)]
+
+
+@pytest.mark.parametrize("viewport", TABLE_WIDTHS, ids=[f"{v['width']}px" for v in TABLE_WIDTHS], indirect=True)
+def test_the_lists_show_every_column_at_a_tablets_width_and_up(page, live_app, shop):
+    """Between a phone's cards and a laptop's table, nothing of a list hides off its right edge."""
+    queue_video(live_app, shop, 0, "lifestyle")  # in flight (or about to be): progress and Cancel
+    queue_video(live_app, shop, 1, "unboxing", finish="completed")
+    log_in(page)
+    for path in ("/videos", "/products"):
+        page.goto(path)
+        expect(page.locator("table tbody tr").first).to_be_visible()
+        assert_fits_the_width(page)
+        scrolled = page.evaluate("() => { const s = document.querySelector('.table-scroll');"
+                                 " return [s.scrollWidth, s.clientWidth]; }")
+        assert scrolled[0] <= scrolled[1], (path, scrolled)
+
+
+def test_the_video_list_columns_stay_put_as_a_video_finishes(page, live_app, shop):
+    queue_video(live_app, shop, 1, "unboxing", finish="completed")
+    log_in(page)
+    rendering = queue_video(live_app, shop, 0, "lifestyle")
+    page.goto("/videos")
+    columns = "() => [...document.querySelectorAll('table.videos thead th')].map(th => Math.round(th.getBoundingClientRect().left))"
+    row = page.locator(f"#video-{rendering}")
+    expect(row.get_by_role("button", name="Cancel")).to_be_visible()
+    before = page.evaluate(columns)
+    expect(row).to_contain_text("Completed", timeout=60_000)  # rendered here, swapped in by the poller
+    expect(row.get_by_role("button", name="Cancel")).to_have_count(0)
+    assert page.evaluate(columns) == before
