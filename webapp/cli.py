@@ -98,7 +98,7 @@ def _render_previews(force: bool) -> None:
     failed = 0
     for key, outcome in render_template_previews(force=force):
         click.echo(f"  preview {key}: {outcome}")
-        failed += outcome != "rendered"
+        failed += outcome.startswith("failed")
     if failed:
         raise click.ClickException(f"{failed} template preview(s) could not be rendered.")
 

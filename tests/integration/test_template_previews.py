@@ -78,3 +78,16 @@ def test_a_preview_that_failed_before_is_not_tried_again(app, workspace):
     skipped = {f"{MISSING} {aspect}" for aspect in ASPECT_RATIOS}
     assert list(render_template_previews(skip=skipped)) == []
     assert list(render_template_previews(skip=skipped - {f"{MISSING} 1:1"})) == [(f"{MISSING} 1:1", "rendered")]
+
+
+def test_a_preview_another_worker_made_meanwhile_is_recorded_not_made_again(app, workspace):
+    keep_all_previews_but(MISSING)
+    video, poster = preview_keys(MISSING, "1:1")
+    storage = current_storage()
+    storage.put_bytes(video, KEPT)  # written by another worker, which has not recorded it yet
+    storage.put_bytes(poster, KEPT)
+    skipped = {f"{MISSING} {aspect}" for aspect in ("16:9", "9:16")}
+    assert list(render_template_previews(skip=skipped)) == [(f"{MISSING} 1:1", "recorded (made by another worker)")]
+    assert template_by_key(MISSING).preview_files == {"1:1": {"preview": video, "poster": poster}}
+    with storage.open(video) as clip:
+        assert clip.read() == KEPT

@@ -60,8 +60,9 @@ def template_preview(template: Template, aspect_ratio: str, kind: str) -> str | 
 def render_template_previews(force: bool = False, skip: frozenset[str] | set[str] = frozenset()
                              ) -> Iterator[tuple[str, str]]:
     """Renders the missing previews (all with ``force``), every template in one aspect ratio
-    before the next ratio; yields (template key and aspect ratio, what happened). A preview that
-    fails is reported and the rest are still made; labels in ``skip`` are not tried."""
+    before the next ratio; yields (template key and aspect ratio, what happened: "rendered",
+    "recorded …" or "failed: …"). A preview that fails is reported and the rest are still made;
+    labels in ``skip`` are not tried."""
     product = DEMO_BY_KEY[PREVIEW_PRODUCT]
     storage = current_storage()
     looks = StoredLooks(storage)
@@ -86,20 +87,25 @@ def render_template_previews(force: bool = False, skip: frozenset[str] | set[str
             images.append(path)
         for template_id, key, aspect, label in wanted:
             video, poster = preview_keys(key, aspect)
+            # another worker may have made it meanwhile: then this one only records it
+            made_meanwhile = not force and storage.exists(video) and storage.exists(poster)
             try:
-                with storage.local_output(video) as video_file, storage.local_output(poster) as poster_file:
-                    render.render_preview(key, images, video_file, poster_file, title=product.title,
-                                          price=f"${product.price}", compare_at_price=f"${product.compare_at_price}",
-                                          aspect_ratio=aspect, looks=looks)
+                if not made_meanwhile:
+                    with storage.local_output(video) as video_file, storage.local_output(poster) as poster_file:
+                        render.render_preview(key, images, video_file, poster_file, title=product.title,
+                                              price=f"${product.price}",
+                                              compare_at_price=f"${product.compare_at_price}",
+                                              aspect_ratio=aspect, looks=looks)
             except render.RenderError as error:
                 yield label, f"failed: {error}"
                 continue
-            template = db.session.get(Template, template_id)
+            # locked, so that two workers recording different shapes keep both
+            template = db.session.get(Template, template_id, with_for_update=True)
             template.preview_files = {**(template.preview_files or {}), aspect: {"preview": video, "poster": poster}}
             if aspect == "16:9":
                 template.preview_video_path, template.preview_thumbnail_path = video, poster
             db.session.commit()
-            yield label, "rendered"
+            yield label, "recorded (made by another worker)" if made_meanwhile else "rendered"
 
 
 class MissingPreviews:
@@ -112,7 +118,7 @@ class MissingPreviews:
 
     def __call__(self) -> None:
         for label, outcome in render_template_previews(skip=self.failed):
-            if outcome != "rendered":
+            if outcome.startswith("failed"):
                 self.failed.add(label)
                 log.warning("template preview %s %s", label, outcome)
 
