@@ -16,7 +16,7 @@ from pathlib import Path
 import imageio_ffmpeg
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageOps
 
 from tests.vtt import read_vtt
 from webapp.generation.script import write_script
@@ -59,14 +59,18 @@ def frame_at(path: Path, t: float, size: tuple[int, int]) -> np.ndarray:
 
 
 def ocr(image: np.ndarray, folder: Path) -> str:
-    """What tesseract reads on the dark caption plate in ``image`` (its light text, inverted)."""
+    """What tesseract reads on the caption plate in ``image``: light text on a dark plate
+    (inverted), or dark text on a light one (human_usage's accent plates), as black on white."""
     lum = np.asarray(Image.fromarray(image).convert("L"))
     rows, cols = np.nonzero(lum < 80)
-    if len(rows):  # the plate: where the dark pixels are
+    if len(rows):  # the plate, or the dark text on a light plate: where the dark pixels are
         image = image[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
     grey = Image.fromarray(image).convert("L")
     grey = grey.resize((grey.width * 2, grey.height * 2), Image.Resampling.LANCZOS)
-    ink = grey.point(lambda v: 0 if v > 150 else 255)
+    if np.mean(np.asarray(grey) > 150) > 0.5:  # a light plate: its dark text is the ink
+        ink = ImageOps.expand(grey.point(lambda v: 0 if v < 110 else 255), border=24, fill=255)
+    else:
+        ink = grey.point(lambda v: 0 if v > 150 else 255)
     path = folder / "ocr.png"
     ink.save(path)
     return subprocess.run([TESSERACT, str(path), "stdout", "--psm", "6"], capture_output=True, text=True,
