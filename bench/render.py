@@ -72,6 +72,10 @@ SCRIPT = ("Orbit Wireless Headphones.", "Thirty-hour battery.", "Shop now.")
 LINK = f"https://shop.example.com/products/{PRODUCT}"
 FLOOR_TARGET = 1.5
 SAMPLE_S = 0.05
+# the steps of --worker parts that the figures below single out
+LOAD_VOICE = "loading the voice (once per worker)"
+SPEAK = "the voice speaking the script (Piper)"
+VIDEO_PASS = "the video pass: the filter graph drawing and x264 encoding (ffmpeg)"
 VARIANTS = {
     "full": "every feature on",
     "cached": "every feature on, the cut-outs from the look cache",
@@ -208,7 +212,7 @@ def worker_parts(folder: Path, aspect: str, out: Path) -> dict:
     from webapp.render.ffmpeg import ffmpeg_binary
     from webapp.render.voice import load_voice
 
-    step("loading the voice (once per worker)", load_voice)
+    step(LOAD_VOICE, load_voice)
     spec = bench_spec(folder, aspect, voice=True)
     width, height = SIZES[aspect]
     exe = ffmpeg_binary(None)
@@ -221,14 +225,13 @@ def worker_parts(folder: Path, aspect: str, out: Path) -> dict:
                                          check_cancel=lambda: None)
 
         seen = step("the photos and their cut-outs (look cache)", look)
-        speech = step("the voice speaking the script (Piper)",
-                      lambda: renderer.speak(spec.script, workdir / "voice.wav", spec.duration))
+        speech = step(SPEAK, lambda: renderer.speak(spec.script, workdir / "voice.wav", spec.duration))
         words = speech.shifted(renderer.VOICE_START_S)
         made = step("composing: shots, captions, overlays, end card (Python, Pillow)",
                     lambda: renderer.compose(spec, seen, workdir, width=width, height=height, duration=DURATION,
                                              words=words))
         cmd = renderer.video_command(exe, spec, made, workdir / "video.mp4", workdir / "poster.ppm", faststart=False)
-        cpu["the video pass: the filter graph drawing and x264 encoding (ffmpeg)"] = measured(cmd)["cpu_s"]
+        cpu[VIDEO_PASS] = measured(cmd)["cpu_s"]
         spans = [(a + renderer.VOICE_START_S, b + renderer.VOICE_START_S) for a, b in speech.line_spans()]
 
         def sound():
@@ -496,7 +499,7 @@ def summary(res: dict) -> dict:
         steps = list(side["parts"][0]["parts"])
         s["parts"] = {name: statistics.median(r["parts"][name] for r in side["parts"]) for name in steps}
         s["parts_cpu"] = med(side["parts"], "cpu_s")
-        s["video_pass"] = next(v for name, v in s["parts"].items() if name.startswith("the video pass"))
+        s["video_pass"] = s["parts"][VIDEO_PASS]
         s["video_vs_floor"] = s["video_pass"] / s["floor_cpu"]
         s["full_vs_floor"] = s["full_cpu"] / s["floor_cpu"]
         s["plain_vs_floor"] = s["plain_cpu"] / s["floor_cpu"]
@@ -514,7 +517,7 @@ def summary(res: dict) -> dict:
 
 def _where_it_goes(s: dict, runs: int) -> list[str]:
     floor = s["floor_cpu"]
-    voice = sum(v for name, v in s["parts"].items() if "voice" in name)
+    voice = s["parts"][LOAD_VOICE] + s["parts"][SPEAK]
     rest = s["parts_cpu"] - s["video_pass"]
     lines = [
         (f"Where ours goes (cut-outs cached), each step of the render run alone by the renderer's own functions, "
