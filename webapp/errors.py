@@ -5,15 +5,19 @@ from __future__ import annotations
 
 
 class AppError(Exception):
-    """Bad input or a refused action: nothing was changed. ``field`` names the input at fault."""
+    """Bad input or a refused action: nothing was changed. ``field`` names the input at fault;
+    ``problems`` is every (field, message) refused at once, this one first, so that a form can
+    show each beside its field in one answer."""
 
     code = "invalid"
     http_status = 400
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None,
+                 problems: tuple[tuple[str | None, str], ...] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.problems = problems or ((field, message),)
 
 
 class NotFound(AppError):

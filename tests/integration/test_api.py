@@ -289,6 +289,26 @@ def test_bad_video_input_is_refused_naming_the_field_and_changes_nothing(api, wo
     assert quota.usage(workspace).used == 0
 
 
+def test_a_body_with_several_wrong_fields_is_answered_with_each_of_them(api, workspace):
+    make_product(workspace)
+    response = api.post("/api/v1/videos", json={
+        "productId": 0, "template": "lifestyle", "customInstructions": "x" * 501,
+        "options": {"duration": 31, "music": "yes", "captions": ["ok", "x" * 121]},
+    })
+    assert response.status_code == 400
+    error = error_of(response)
+    problems = {problem["field"]: problem["message"] for problem in error["problems"]}
+    assert set(problems) == {"productId", "customInstructions", "options.duration", "options.music",
+                             "options.captions[1]"}
+    assert (error["field"], error["message"]) == next(iter(problems.items()))  # the first, as ever
+    assert problems["productId"] == "productId must be at least 1."
+    assert problems["options.duration"] == "options.duration must be between 5 and 30 seconds."
+    assert problems["options.music"] == "options.music must be true or false."
+    assert video_count() == 0
+    one = error_of(api.post("/api/v1/videos", json={"productId": 0, "template": "lifestyle"}))
+    assert "problems" not in one  # one wrong field: the error names it, as ever
+
+
 @pytest.mark.parametrize(
     ("data", "content_type", "status", "message"),
     [

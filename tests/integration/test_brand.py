@@ -120,6 +120,18 @@ def test_a_bad_brand_value_is_named_beside_its_own_field(client, workspace, data
     assert db.session.get(BrandKit, workspace.id) is None
 
 
+def test_every_bad_brand_value_is_shown_beside_its_field_in_one_answer(client, workspace):
+    form = {"primary_color": "#12", "accent_color": "red", "font": "comic-sans", "cta_text": "B" * 41,
+            "cta_url": "ftp://shop"}
+    page = client.post("/settings/brand", data=form, headers={"HX-Request": "true"}).get_data(as_text=True)
+    for field, words in [("primary_color", "Must be a colour like #1E2A44"), ("accent_color", "Must be a colour like"),
+                         ("font", "Must be one of"), ("cta_text", "Must be at most 40 characters"),
+                         ("cta_url", "Must be an http(s) URL")]:
+        assert f'<small class="field-error" id="{field}-error">{words}' in page, field
+    assert page.count('aria-invalid="true"') == 5
+    assert db.session.get(BrandKit, workspace.id) is None
+
+
 def test_a_logo_picked_in_settings_is_uploaded_alone_and_swaps_only_the_logo(client, workspace):
     page = client.get("/settings").get_data(as_text=True)
     assert 'hx-trigger="change, submit"' in page and 'hx-target="#brand-logo"' in page

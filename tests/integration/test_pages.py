@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import make_product, video_request
 from tests.integration.engine_helpers import fresh
+from tests.integration.test_catalog import field_error
 from webapp.extensions import db
 from webapp.generation import service
 from webapp.generation.lifecycle import record_progress, transition
@@ -140,6 +141,22 @@ def test_errors_of_the_generate_form_on_a_product_page_show_on_that_page(client,
     assert response.status_code == 422
     assert "<h1>Error Lamp</h1>" in page and "at most 500 characters" in page
     assert '<details class="generate-panel" open>' in page
+
+
+def test_every_wrong_field_of_the_generate_form_is_shown_beside_it_at_once(client, workspace):
+    product = make_product(workspace, "Error Lamp")
+    response = client.post("/videos", data={
+        "product_id": product.id, "template": "product_showcase", "custom_instructions": "z" * 501,
+        "aspect_ratio": "4:3", "duration": "31", "captions": "fine\n" + "y" * 121,
+    })
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert field_error(page, "custom_instructions") == "Must be at most 500 characters."
+    assert field_error(page, "duration") == "Must be between 5 and 30 seconds."
+    assert field_error(page, "aspect_ratio").startswith("Must be one of")
+    assert "120 characters" in field_error(page, "captions")
+    assert page.count('aria-invalid="true"') == 4
+    assert db.session.scalar(select(func.count(Video.id))) == 0
 
 
 def test_the_script_follows_the_chosen_length_and_one_that_cannot_be_said_in_it_is_refused_there(client, workspace):

@@ -1,5 +1,7 @@
-"""Every API error is JSON ``{"error": {"code", "message", "field"?}}`` with its status:
-refused input, domain refusals, HTTP errors, and anything unexpected (a 500 without details)."""
+"""Every API error is JSON ``{"error": {"code", "message", "field"?, "problems"?}}`` with its
+status: refused input, domain refusals, HTTP errors, and anything unexpected (a 500 without
+details). ``problems`` lists every field refused, ``{"field", "message"}`` each, when a body has
+more than one wrong: a client can mend them all before it sends again."""
 
 from __future__ import annotations
 
@@ -32,10 +34,13 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.field = status, code, message, field
 
 
-def error_response(status: int, code: str, message: str, field: str | None = None):
-    error = {"code": code, "message": message}
+def error_response(status: int, code: str, message: str, field: str | None = None,
+                   problems: tuple[tuple[str | None, str], ...] = ()):
+    error: dict = {"code": code, "message": message}
     if field:
         error["field"] = field
+    if len(problems) > 1:
+        error["problems"] = [{"field": name, "message": text} if name else {"message": text} for name, text in problems]
     response = jsonify({"error": error})
     response.status_code = status
     if status == 401:
@@ -48,7 +53,7 @@ def _api_error(error: ApiError):
 
 
 def _generation_error(error: GenerationError):
-    return error_response(error.http_status, error.code, error.message, error.field)
+    return error_response(error.http_status, error.code, error.message, error.field, error.problems)
 
 
 def _http_error(error: HTTPException):

@@ -49,12 +49,19 @@ class Out(BaseModel):
 # ------------------------------------------------------------------ errors ----
 
 
+class Problem(BaseModel):
+    field: str | None = Field(default=None, description="The input at fault (absent: the body as a whole).")
+    message: str
+
+
 class ErrorDetail(BaseModel):
     code: str = Field(description="Stable, machine-readable: invalid, invalid_parameter, unauthorized, not_found, "
                                   "method_not_allowed, invalid_state, idempotency_conflict, quota_exceeded, "
                                   "payload_too_large, unsupported_media_type, internal_error.")
     message: str = Field(description="For a person; names the field at fault.")
     field: str | None = Field(default=None, description="The input at fault, when there is one (e.g. options.duration).")
+    problems: list[Problem] | None = Field(
+        default=None, description="Every input at fault, the first being `field`, when a body has more than one.")
 
 
 class Error(BaseModel):

@@ -291,14 +291,29 @@ def _meant(errors: list[dict[str, Any]], data: Any) -> dict[str, Any]:
 
 
 def _refusal(error: ValidationError, data: Any) -> GenerationError:
-    """The first problem, as the GenerationError every way in shows beside its field."""
-    first = _meant(error.errors(), data)
-    loc = first["loc"]
-    cause = (first.get("ctx") or {}).get("error")
+    """Every problem, one per input in the order pydantic found them, as the GenerationError
+    every way in shows beside its fields: the first is its message and field."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for item in error.errors():
+        loc = item["loc"]
+        arm = next((i for i, part in enumerate(loc) if _arm(part) is not None), len(loc))
+        groups.setdefault(field_path(loc[:arm]), []).append(item)  # a union's arms: one input
+    problems: dict[str | None, str] = {}
+    for group in groups.values():
+        field, message = _problem(_meant(group, data))
+        problems.setdefault(field, message)
+    field, message = next(iter(problems.items()))
+    return GenerationError(message, field, tuple(problems.items()))
+
+
+def _problem(error: dict[str, Any]) -> tuple[str | None, str]:
+    """The field an error is about (None: the body) and the sentence that says it."""
+    loc = error["loc"]
+    cause = (error.get("ctx") or {}).get("error")
     if isinstance(cause, CaptionOutside):  # found on the options, said of the caption
         loc = (*loc, "captions", cause.index)
     field = field_path(loc)
-    return GenerationError(sentence(first, field or "The body"), field or None)
+    return field or None, sentence(error, field or "The body")
 
 
 def parse(model: type[M], data: Any, *, strict: bool = False) -> M:

@@ -11,28 +11,28 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField, StringField
-from wtforms.validators import Length
 
 from .. import media
 from ..generation import brand, contract
 from ..generation.errors import GenerationError, NotFound
 from ..models import Workspace
 from ..render.brand import FONTS
-from .forms import beside_the_field
+from .forms import ContractForm
 
 bp = Blueprint("brand", __name__)
 
 
-class BrandForm(FlaskForm):
+class BrandForm(ContractForm):
+    """The brand kit's fields; their rules are the contract's ``BrandUpdate``."""
+
     primary_color = StringField("Primary colour", render_kw={"type": "color"})
     accent_color = StringField("Accent colour", render_kw={"type": "color"})
-    font = SelectField("Font", choices=[(f.key, f.name) for f in FONTS.values()])
-    cta_text = StringField("Call to action", validators=[Length(max=40)], render_kw={"placeholder": "Shop now"})
-    cta_url = StringField("Call-to-action link (the end card's QR code)", validators=[Length(max=2048)],
+    font = SelectField("Font", choices=[(f.key, f.name) for f in FONTS.values()], validate_choice=False)
+    cta_text = StringField("Call to action", render_kw={"placeholder": "Shop now"})
+    cta_url = StringField("Call-to-action link (the end card's QR code)",
                           render_kw={"placeholder": "https://shop.example.com", "inputmode": "url"})
     watermark = BooleanField("Show the logo in a corner of the whole video")
 
-    # the contract's names of the fields update() sends -> this form's fields
     FIELDS: ClassVar[dict[str, str]] = {"primary": "primary_color", "accent": "accent_color", "font": "font",
                                         "ctaText": "cta_text", "ctaUrl": "cta_url", "watermark": "watermark"}
 
@@ -89,8 +89,7 @@ def update():
     try:
         brand.update_brand(g.workspace, contract.parse(contract.BrandUpdate, form.update()))
     except GenerationError as error:
-        field = getattr(form, BrandForm.FIELDS.get(error.field or "", "primary_color"))
-        field.errors = [*field.errors, beside_the_field(error)]
+        form.show(error)
         return _panel(form=form)
     return _panel(notice="Brand saved: new videos wear it.")
 

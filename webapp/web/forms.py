@@ -71,17 +71,36 @@ class PlanForm(FlaskForm):
     plan = SelectField("Plan")
 
 
-class VideoChoices(FlaskForm):
-    """What a generate form and the bulk bar ask about the videos. Its rules are not here: the
-    answers go through the input contract (``generation.contract``), and a refusal comes back
-    beside the field it names (``field_for``)."""
+class ContractForm(FlaskForm):
+    """A form whose rules are not here: its answers go through the input contract
+    (``generation.contract``), and a refusal comes back with every problem, each shown beside
+    the field it names (``show``)."""
+
+    FIELDS: ClassVar[dict[str, str]] = {}  # the contract's field paths -> this form's fields
+
+    def field_for(self, name: str | None):
+        """The form field that an error from the input contract is about (the first, else)."""
+        for prefix, attribute in sorted(self.FIELDS.items(), key=lambda kv: -len(kv[0])):
+            if name and (name == prefix or name.startswith((prefix + "[", prefix + "."))):
+                return getattr(self, attribute)
+        return next(iter(self))
+
+    def show(self, error: GenerationError) -> None:
+        """Each problem of a refusal beside its field, all at once."""
+        for name, message in error.problems:
+            field = self.field_for(name)
+            field.errors = [*field.errors, beside_the_field(name, message)]
+
+
+class VideoChoices(ContractForm):
+    """What a generate form and the bulk bar ask about the videos."""
 
     provider = SelectField("Made by", validate_choice=False)
     model = SelectField("Model", validate_choice=False)
     aspect_ratio = SelectField(
         "Aspect ratio",
         choices=[("16:9", "16:9 landscape"), ("9:16", "9:16 vertical (Reels, TikTok, Shorts)"), ("1:1", "1:1 square")],
-        default="16:9",
+        default="16:9", validate_choice=False,
     )
     duration = IntegerField("Length (seconds)", validators=[Optional()], render_kw={"min": 5, "max": 30})
     voiceover = BooleanField("Voiceover: a voice speaks the script", default=True)
@@ -99,14 +118,6 @@ class VideoChoices(FlaskForm):
     def choice(self) -> dict:
         return {"provider": self.provider.data or None, "model": self.model.data or None}
 
-    def field_for(self, name: str | None):
-        """The form field that an error from the input contract is about (the first, else)."""
-        fields = {**VideoChoices.FIELDS, **self.FIELDS}
-        for prefix, attribute in sorted(fields.items(), key=lambda kv: -len(kv[0])):
-            if name and (name == prefix or name.startswith((prefix + "[", prefix + "."))):
-                return getattr(self, attribute)
-        return next(iter(self))
-
 
 class GenerateForm(VideoChoices):
     """One video for one product."""
@@ -120,8 +131,8 @@ class GenerateForm(VideoChoices):
                              render_kw={"rows": 2})
 
     FIELDS: ClassVar[dict[str, str]] = {
-        "productId": "product_id", "template": "template", "customInstructions": "custom_instructions",
-        "options.script": "script", "options.captions": "captions",
+        **VideoChoices.FIELDS, "productId": "product_id", "template": "template",
+        "customInstructions": "custom_instructions", "options.script": "script", "options.captions": "captions",
     }
 
     def request_data(self) -> dict:
@@ -135,10 +146,10 @@ class GenerateForm(VideoChoices):
 
 
 class BulkForm(VideoChoices):
-    template = SelectField("Template")
+    template = SelectField("Template", validate_choice=False)
     skip_existing = BooleanField("Skip products that already have a completed video with this template", default=True)
 
-    FIELDS: ClassVar[dict[str, str]] = {"template": "template", "skipExisting": "skip_existing"}
+    FIELDS: ClassVar[dict[str, str]] = {**VideoChoices.FIELDS, "template": "template", "skipExisting": "skip_existing"}
 
     def request_data(self, product_ids: list[str]) -> dict:
         """The bar's answers, as the input contract reads them (``generation.contract.BulkCreate``)."""
@@ -163,10 +174,9 @@ def fill_generate_form(form: GenerateForm, product) -> None:
         form.script.data = service.draft_script(product, form.custom_instructions.data or "")
 
 
-def beside_the_field(error: GenerationError) -> str:
+def beside_the_field(name: str | None, message: str) -> str:
     """A contract error as shown beside the form field it is about, which names the field
     already: the API's "ctaUrl must be an http(s) URL." reads "Must be an http(s) URL." there."""
-    name, message = error.field or "", error.message
     if not name or not message.startswith(name):
         return message
     rest = message[len(name):].lstrip(" :")

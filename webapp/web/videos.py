@@ -26,7 +26,7 @@ from ..providers.base import ProviderError
 from ..storage import current_storage
 from ..zipstream import zip_stream
 from . import live
-from .forms import GenerateForm, beside_the_field, fill_generate_form
+from .forms import GenerateForm, fill_generate_form
 from .helpers import fragment_or_page, page_number, usage_changed
 from .products import render_product_page
 
@@ -163,8 +163,7 @@ def create():
             request_ = contract.parse(contract.CreateVideo, form.request_data())
             video, _ = service.create_video(g.workspace, current_user, request_)
         except GenerationError as error:
-            field = form.field_for(error.field)
-            field.errors = [*field.errors, beside_the_field(error)]
+            form.show(error)
         else:
             flash(f"Video queued: {video.title}. This page shows its progress as it renders.", "success")
             return redirect(url_for("videos.detail", video_id=video.id))
