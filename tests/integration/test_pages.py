@@ -3,13 +3,15 @@ live status; row actions over htmx."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from tests.conftest import make_product, video_request
 from tests.integration.engine_helpers import fresh
 from tests.integration.test_catalog import field_error
 from webapp.extensions import db
-from webapp.generation import service
+from webapp.generation import quota, service
 from webapp.generation.lifecycle import record_progress, transition
 from webapp.models import Video, VideoStatus
 
@@ -141,6 +143,26 @@ def test_errors_of_the_generate_form_on_a_product_page_show_on_that_page(client,
     assert response.status_code == 422
     assert "<h1>Error Lamp</h1>" in page and "at most 500 characters" in page
     assert '<details class="generate-panel" open>' in page
+
+
+def test_the_generate_form_sent_twice_makes_one_video_and_charges_once(client, workspace):
+    product = make_product(workspace, "Twice Lamp")
+    page = client.get(f"/products/{product.id}").get_data(as_text=True)
+    token = re.search(r'name="submission" type="hidden" value="([0-9a-f]{32})"', page).group(1)
+    form = {"product_id": product.id, "from_page": "product", "template": "product_showcase",
+            "aspect_ratio": "16:9", "submission": token}
+    first, second = client.post("/videos", data=form), client.post("/videos", data=form)
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    shown = client.get(second.headers["Location"]).get_data(as_text=True)
+    assert "You sent this form twice: it made one video, Twice Lamp · Product showcase, counted once." in shown
+    assert db.session.scalar(select(func.count(Video.id))) == 1 and quota.usage(workspace).used == 1
+    # the same form with an answer changed since (back, edit, send): the video asked for now
+    changed = client.post("/videos", data={**form, "aspect_ratio": "9:16"})
+    assert changed.headers["Location"] != first.headers["Location"]
+    assert db.session.scalar(select(func.count(Video.id))) == 2 and quota.usage(workspace).used == 2
+    # a fresh page draws a fresh token
+    assert token not in client.get(f"/products/{product.id}").get_data(as_text=True)
 
 
 def test_every_wrong_field_of_the_generate_form_is_shown_beside_it_at_once(client, workspace):

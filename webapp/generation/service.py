@@ -110,19 +110,25 @@ def create_video(
     request: CreateVideo,
     *,
     idempotency_key: str | None = None,
+    submission: str | None = None,
     on_hold: bool = False,
     client_metadata: dict[str, Any] | None = None,
 ) -> tuple[Video, bool]:
     """Queues one video, reserving one video of quota. Returns (video, created).
 
     With an idempotency key already used in this workspace: the same input returns the first
-    video (created False); different input is refused. Bad input changes nothing. ``on_hold``:
+    video (created False); different input is refused. ``submission``: the one-time token of
+    the page's form; the form sent again with the same answers (a second click, a resend)
+    returns the first video, and with answers changed since makes another. Bad input changes
+    nothing. ``on_hold``:
     charged now, started only when ``start_held`` is called (seeds/002's create, then generate).
     ``client_metadata``: a seeds/002 client's own keys, kept with the video.
     """
     choice = choose(request)
     product = get_product(workspace, request.product_id)
     fingerprint = _fingerprint(request)
+    if submission is not None:
+        idempotency_key = f"form:{submission}:{fingerprint}"
     if idempotency_key is not None:
         _check_idempotency_key(idempotency_key)
         earlier = _video_for_key(workspace, idempotency_key, fingerprint)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import ClassVar
 
 from flask_wtf import FlaskForm
@@ -127,6 +129,7 @@ class GenerateForm(VideoChoices):
     custom_instructions = TextAreaField("Custom instructions", render_kw={"maxlength": 500, "rows": 3})
     script = TextAreaField("Script: what the voiceover says, line by line", render_kw={"rows": 5})
     script_edited = HiddenField(default="")  # set by the page once the merchant types in the script
+    submission = HiddenField()  # this form's one-time token: sent twice as it is, it makes one video
     captions = TextAreaField("Captions (one per line, spread over the video; replace the word-by-word captions)",
                              render_kw={"rows": 2})
 
@@ -143,6 +146,11 @@ class GenerateForm(VideoChoices):
             "options": {**self.options(), "script": self.script.data or None,
                         "captions": [line for line in (self.captions.data or "").splitlines() if line.strip()]},
         }
+
+    def submission_token(self) -> str | None:
+        """The token this form was drawn with (None: sent by something other than our page)."""
+        token = self.submission.data or ""
+        return token if re.fullmatch(r"[0-9a-f]{32}", token) else None
 
 
 class BulkForm(VideoChoices):
@@ -170,6 +178,8 @@ def fill_generate_form(form: GenerateForm, product) -> None:
     """Fills what the generate form offers, and the script the video will say (the product's
     own, until the merchant types instructions or edits it)."""
     fill_choices(form)
+    if form.submission_token() is None:
+        form.submission.data = uuid.uuid4().hex
     if product is not None and not form.script.data:
         form.script.data = service.draft_script(product, form.custom_instructions.data or "")
 

@@ -161,11 +161,15 @@ def create():
     if form.validate_on_submit():
         try:
             request_ = contract.parse(contract.CreateVideo, form.request_data())
-            video, _ = service.create_video(g.workspace, current_user, request_)
+            video, created = service.create_video(g.workspace, current_user, request_,
+                                                  submission=form.submission_token())
         except GenerationError as error:
             form.show(error)
         else:
-            flash(f"Video queued: {video.title}. This page shows its progress as it renders.", "success")
+            if created:
+                flash(f"Video queued: {video.title}. This page shows its progress as it renders.", "success")
+            else:
+                flash(f"You sent this form twice: it made one video, {video.title}, counted once.", "info")
             return redirect(url_for("videos.detail", video_id=video.id))
     if product is not None and request.form.get("from_page") == "product":
         return render_product_page(product, form), 422  # errors beside the fields, where they were typed
