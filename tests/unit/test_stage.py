@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from webapp.catalog.demo import demo_shot
-from webapp.render.stage import DirectoryCache, look_at
+from webapp.render.stage import LOOK_VERSION, DirectoryCache, look_at
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_a_second_look_at_a_photo_is_read_from_the_cache(tmp_path, packshot):
     cache = DirectoryCache(tmp_path / "looks")
     first = _look(packshot, tmp_path / "one", cache)
     assert first.kind == "packshot" and sorted(p.suffix for p in cache.folder.iterdir()) == [".json", ".png"]
-    _marked(cache.folder, "-v4.png")
+    _marked(cache.folder, f"-v{LOOK_VERSION}.png")
     again = _look(packshot, tmp_path / "two", cache)
     assert (again.kind, again.product_box, again.cutout_box) == (first.kind, first.product_box, first.cutout_box)
     assert (_pixels(again.cutout)[..., :3] == (0, 0, 255)).all()
@@ -51,7 +51,7 @@ def test_a_second_look_at_a_photo_is_read_from_the_cache(tmp_path, packshot):
 def test_an_instant_preview_takes_the_full_cut_out_when_one_is_kept(tmp_path, packshot):
     cache = DirectoryCache(tmp_path / "looks")
     _look(packshot, tmp_path / "full", cache)
-    _marked(cache.folder, "-v4.png")
+    _marked(cache.folder, f"-v{LOOK_VERSION}.png")
     draft = _look(packshot, tmp_path / "draft", cache, draft=True)
     assert (_pixels(draft.cutout)[..., :3] == (0, 0, 255)).all()
     assert not list(cache.folder.glob("*-draft*"))  # nothing more to keep
@@ -64,4 +64,4 @@ def test_a_draft_cut_out_is_kept_apart_from_the_full_one(tmp_path, packshot):
     _marked(cache.folder, "-draft.png")
     full = _look(packshot, tmp_path / "full", cache)  # a video is not made with a draft's edge
     assert not (_pixels(full.cutout)[..., :3] == (0, 0, 255)).all()
-    assert len(list(cache.folder.glob("*-v4.*"))) == 2
+    assert len(list(cache.folder.glob(f"*-v{LOOK_VERSION}.*"))) == 2

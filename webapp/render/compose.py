@@ -29,7 +29,8 @@ from .layout import Box
 RGB = tuple[int, int, int]
 
 ANALYSIS_SIDE = 320  # analysis runs on a copy this long: enough to find a product, fast
-GRABCUT_SIDE = 640  # GrabCut runs on a copy this long, then the mask is refined at full size
+GRABCUT_SIDE = 512  # GrabCut runs on a copy this long, then the mask is refined at full size
+# (640 cut the demo packshots no closer, mean IoU 0.978 both, for 1.6x the CPU)
 DRAFT_GRABCUT_SIDE = 320  # for instant previews: nearly as close a cut, with a softer edge
 GRABCUT_SEED = 1
 LEAK_WIDTH = 7  # px at GrabCut's size: a band thinner than this along the outline is no leak
