@@ -12,6 +12,7 @@ bold type.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,24 +132,20 @@ class Ctx:
         shown during ``when``: as low (``prefer`` bottom), high (top) or central as it can go,
         aligned left, centre or right; None when it fits nowhere."""
         area = _intersection(within, self.safe)
+        area = _on_pixels(area) if area is not None else None
         if area is None or piece.w > area.w or piece.h > area.h:
             return None
-        if align == "center":
-            x = area.x + (area.w - piece.w) / 2
-        elif align == "right":
-            x = area.right - piece.w
-        else:
-            x = area.x
-        x = int(x) // 2 * 2 + (2 if int(x) // 2 * 2 < area.x else 0)
+        room = area.w - piece.w
+        x = area.x + int({"center": room / 2, "right": room}.get(align, 0)) // 2 * 2
         step = max(2, self.px(0.5))
-        tops = list(range(int(area.y) + 1, int(area.bottom - piece.h), step)) + [int(area.bottom - piece.h)]
+        tops = list(range(int(area.y), int(area.bottom - piece.h), step)) + [int(area.bottom - piece.h)]
         if prefer == "bottom":
             tops.reverse()
         elif prefer == "center":
             middle = area.y + (area.h - piece.h) / 2
             tops.sort(key=lambda y: abs(y - middle))
         for y in tops:
-            y = y // 2 * 2 + (2 if y // 2 * 2 < area.y else 0)
+            y = y // 2 * 2
             if self.layout.fits(Box(x, y, piece.w, piece.h), when=when):
                 return x, y
         return None
@@ -180,6 +177,15 @@ class Ctx:
 
 def _together(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:
     return a is None or b is None or (a[0] < b[1] and b[0] < a[1])
+
+
+def _on_pixels(box: Box) -> Box | None:
+    """``box`` shrunk to whole pixels, its left and top even (where a 4:2:0 overlay can start).
+    A float's last bit (662.0000000000001) is no pixel: a piece as wide as a column fits it."""
+    x0, y0 = math.ceil(box.x - 1e-6), math.ceil(box.y - 1e-6)
+    x0, y0 = x0 + x0 % 2, y0 + y0 % 2
+    x1, y1 = math.floor(box.right + 1e-6), math.floor(box.bottom + 1e-6)
+    return Box(x0, y0, x1 - x0, y1 - y0) if x1 > x0 and y1 > y0 else None
 
 
 def _intersection(a: Box, b: Box) -> Box | None:
@@ -711,6 +717,15 @@ def _technical(c: Ctx) -> Built:
                          x=slide(head.x, 0.15, c.px(5), 0.4), total=D)
     items = [] if c.spoken and not c.wide else bullets(s.description, s.custom_instructions, s.title)
     first = max(title_when[1] if not c.wide else 0.9, 0.9)
+    # the price first, above the captions; the call-outs take the room left above it
+    if s.price:
+        when = (min(D - 1.0, first + 0.4), D)
+        made = c.fit(lambda size: c.ov.price_tag(s.price, s.brand.accent, size), (4.6, 3.8, 3.2), within, when,
+                     prefer="bottom")
+        if made is not None:
+            piece, x, y = made
+            tag = c.put("price", piece, x, y, when)
+            base = g.overlay(base, tag, when[0], D, fade_in=0.3, total=D)
     if items:
         slot = max(2 * c.beat, (D - 0.4 - first) / len(items))
         for k, text in enumerate(items):
@@ -728,14 +743,6 @@ def _technical(c: Ctx) -> Built:
             call = c.put(f"callout_{k}", piece, x, y, (start, end))
             base = g.overlay(base, call, start, end, fade_in=0.25, fade_out=0.2,
                              x=slide(call.x, start, c.px(6), 0.4), total=D)
-    if s.price:
-        when = (min(D - 1.0, first + 0.4), D)
-        made = c.fit(lambda size: c.ov.price_tag(s.price, s.brand.accent, size), (4.6, 3.8, 3.2), within, when,
-                     prefer="bottom")
-        if made is not None:
-            piece, x, y = made
-            tag = c.put("price", piece, x, y, when)
-            base = g.overlay(base, tag, when[0], D, fade_in=0.3, total=D)
     return Built(base, min(D - 0.2, first + 1.2))
 
 
