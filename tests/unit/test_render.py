@@ -414,6 +414,21 @@ def test_every_instant_preview_is_made_at_360p(tmp_path, images, recipe, aspect)
     assert min(result.width, result.height) == 360 and 3.0 <= result.duration <= 4.0
 
 
+@pytest.mark.render
+def test_an_instant_preview_is_laid_out_as_its_video_will_be(tmp_path, images):
+    """With a voiceover the video captions the voice's words one by one (lifestyle then shows
+    no tagline: the words say it); the preview, silent, captions the script's words at the
+    voice's pace the same way. Without one, neither shows the script."""
+    script = ("Meet the Aurora bottle.", "Cold all day long.")
+    spoken = render_instant(spec_for("lifestyle", images, script=script, voiceover=True),
+                            tmp_path / "v.mp4", tmp_path / "v.jpg")
+    assert [w.text for w in spoken.words][:4] == ["Meet", "the", "Aurora", "bottle."]
+    assert "captions" in spoken.layout.boxes and "tagline" not in spoken.layout.boxes
+    silent = render_instant(spec_for("lifestyle", images, script=script, voiceover=False),
+                            tmp_path / "s.mp4", tmp_path / "s.jpg")
+    assert silent.words == () and "captions" not in silent.layout.boxes and "tagline" in silent.layout.boxes
+
+
 def test_render_preview_is_a_short_small_clip(tmp_path, images):
     result = render_preview("store_display", images, tmp_path / "p.mp4", tmp_path / "p.jpg")
     info = media_info(result.video_path)

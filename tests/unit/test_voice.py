@@ -26,6 +26,7 @@ from webapp.render.voice import (
     MIN_LENGTH_SCALE,
     SpeechTooLong,
     estimated_speech_s,
+    paced_words,
     synthesize,
     synthesize_to_fit,
 )
@@ -78,6 +79,17 @@ def test_word_times_fall_on_the_voice_and_line_breaks_on_pauses(speech):
         assert start - end >= 0.3  # the pause between lines
         gap = rms(data[round(end * rate) + 200:round(start * rate) - 200])
         assert gap < min(voiced) / 2
+
+
+def test_words_paced_without_the_voice_come_in_order_and_last_about_as_long(speech):
+    paced = paced_words(LINES, start=0.4)
+    assert [w.text for w in paced] == SPOKEN and [w.line for w in paced] == [w.line for w in speech.words]
+    assert paced[0].start == 0.4 and all(a.end <= b.start for a, b in itertools.pairwise(paced))
+    breaks = [b.start - a.end for a, b in itertools.pairwise(paced) if a.line != b.line]
+    within = [b.start - a.end for a, b in itertools.pairwise(paced) if a.line == b.line]
+    assert min(breaks) > max(within)  # a pause between lines, as the voice makes
+    said = speech.words[-1].end - speech.words[0].start
+    assert 0.6 * said <= paced[-1].end - paced[0].start <= 1.5 * said
 
 
 def test_pace_follows_the_length_scale(tmp_path):

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 PREVIEW_PRODUCT = "orbit-headphones"
 # Bumped when the renderer's look changes, so that previews made before are made again.
-INSTANT_VERSION = 1
+INSTANT_VERSION = 2
 
 
 def preview_keys(template_key: str, aspect_ratio: str) -> tuple[str, str]:

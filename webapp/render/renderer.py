@@ -46,7 +46,6 @@ from .spec import (
     MAX_DURATION,
     MIN_DURATION,
     VOICE_START_S,
-    Caption,
     InvalidImageError,
     RenderCanceled,
     RenderError,
@@ -58,7 +57,7 @@ from .spec import (
     validate_spec,
 )
 from .stage import LookCache, look_at, with_products_found
-from .voice import Speech, synthesize, synthesize_to_fit
+from .voice import Speech, paced_words, synthesize, synthesize_to_fit
 
 PREVIEW_SIZES = {"16:9": (640, 360), "9:16": (360, 640), "1:1": (480, 480)}  # the template picker's clips
 INSTANT_SIZES = {"16:9": (640, 360), "9:16": (360, 640), "1:1": (360, 360)}  # 360p: ready in about a second
@@ -142,15 +141,16 @@ def render_preview(
 def render_instant(spec: RenderSpec, video_path: Path, thumbnail_path: Path, *, looks: LookCache | None = None,
                    ffmpeg_exe: str | None = None) -> RenderResult:
     """A 3.5 s, 360p sample of ``spec`` before anyone spends quota on it: its template with its
-    product, brand and words (the script's lines as captions, not spoken), silent, a one-second
-    end card without its QR code (none is read off a 360p sample, and it would crowd the card);
-    x264 ``ultrafast``, the first two photos, draft cut-outs. About a second."""
-    lines = tuple(line for line in spec.script if line.strip())
-    captions = spec.captions or tuple(Caption(None, None, line) for line in lines[:2])
+    product, brand and words, laid out as the video will be (with a voiceover, the script's
+    words captioned one by one at the voice's pace, not spoken), silent, a one-second end card
+    without its QR code (none is read off a 360p sample, and it would crowd the card); x264
+    ``ultrafast``, the first two photos, draft cut-outs. About a second."""
+    words = paced_words(spec.script, start=VOICE_START_S) if spec.voiceover else ()
     quick = replace(spec, images=spec.images[:2], duration=INSTANT_SECONDS, voiceover=False, music=False,
-                    script=(), captions=captions, preset="ultrafast", crf=28, fps=24)
+                    script=(), preset="ultrafast", crf=28, fps=24)
     return _render(quick, Path(video_path), Path(thumbnail_path), None, size=INSTANT_SIZES[spec.aspect_ratio],
-                   on_progress=None, cancel=None, ffmpeg_exe=ffmpeg_exe, audio=False, looks=looks, instant=True)
+                   on_progress=None, cancel=None, ffmpeg_exe=ffmpeg_exe, audio=False, looks=looks, instant=True,
+                   unspoken=words)
 
 
 def _render(
@@ -166,6 +166,7 @@ def _render(
     audio: bool = True,
     looks: LookCache | None = None,
     instant: bool = False,
+    unspoken: tuple[Word, ...] = (),
 ) -> RenderResult:
     validate_spec(spec, RECIPES, min_duration=INSTANT_SECONDS if instant else MIN_DURATION)
     progress = Progress(on_progress)
@@ -208,7 +209,7 @@ def _render(
                 speech = spoken.result() if spoken is not None else None
             check_cancel()
             duration = round(video_seconds(spec.duration, speech) * fps) / fps
-            words = speech.shifted(VOICE_START_S) if speech else ()
+            words = speech.shifted(VOICE_START_S) if speech else unspoken
             made = compose(spec, seen, workdir, width=width, height=height, duration=duration, words=words,
                            instant=instant)
             recipe = RECIPES[spec.recipe]

@@ -195,6 +195,24 @@ def estimated_speech_s(lines: Sequence[str]) -> float:
     return max(0.0, _S_PER_SYLLABLE * syllables + _S_PER_LINE * len(lines) + _S_PER_COMMA * commas + _S_ONCE)
 
 
+def paced_words(lines: Sequence[str], *, start: float = 0.0) -> tuple[Word, ...]:
+    """When the voice would say each word of ``lines`` at its natural pace (length scale 1),
+    from ``start``, without saying them (no model is loaded): an instant preview's captions,
+    timed near enough as the video's will be, by the model of ``estimated_speech_s``."""
+    pace = 1 / MIN_LENGTH_SCALE  # the model is of the fastest pace
+    words: list[Word] = []
+    t = start
+    for index, line in enumerate(lines):
+        tokens = _tokens(line)
+        if words and tokens:
+            t += _S_PER_LINE * pace
+        for token in tokens:
+            length = _S_PER_SYLLABLE * _syllables(token) * pace
+            words.append(Word(token.strip(_EDGE_QUOTES) or token, t, t + length, index))
+            t += length + (_S_PER_COMMA * pace if token.endswith((",", ";", ":")) else 0.0)
+    return tuple(words)
+
+
 def _syllables(token: str) -> float:
     count = sum(_DIGIT_RUN_SYLLABLES.get(len(run), 1.5 * len(run)) for run in re.findall(r"\d+", token))
     count += 2 * (token.count("$") + token.count("%"))  # dollars, percent
