@@ -128,3 +128,21 @@ def test_every_box_stays_in_the_safe_zone_clear_of_the_others_and_the_product(lo
     for name, box in card.boxes.items():
         assert name in card.exempt or card.safe.contains(box), name
     assert boxes_shown_together(card) == []
+
+
+@pytest.mark.parametrize("text", ["short", "long"])
+def test_technical_demo_shows_its_spec_call_outs_beside_the_product_with_the_price(looks_by_aspect, logo, text):
+    """Spoken or not, a wide technical_demo lists the specs in its column: a call-out as wide as
+    the column once fitted nowhere (its left edge, a float, rounded past the column's)."""
+    title, description, instructions, price = TEXTS[text]
+    workdir, looks = looks_by_aspect["16:9"]
+    script = (title, *description.split(". "))
+    spec = RenderSpec(recipe="technical_demo", images=(), title=title, price=price, description=description,
+                      custom_instructions=instructions, aspect_ratio="16:9", script=script, voiceover=True,
+                      brand=Brand(logo=logo, watermark=True))
+    words = spoken(script)
+    layout = compose(spec, looks, workdir, width=1280, height=720, duration=round(words[-1].end + 2.6, 1),
+                     words=words).layout
+    callouts = [name for name in layout.boxes if name.startswith("callout_")]
+    assert len(callouts) >= 2 and "price" in layout.boxes
+    assert all(layout.boxes[name].x >= layout.boxes["area"].right for name in (*callouts, "price"))
