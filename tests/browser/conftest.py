@@ -168,6 +168,20 @@ def assert_fits_the_width(page):
     assert overflow["scroll"] <= overflow["width"], overflow
 
 
+def cut_off_choices(page) -> list[str]:
+    """The shown menus (a product's title aside, which may be any length) whose longest option
+    is wider than the box shows: "Technical demo" read "Technical den"."""
+    return page.evaluate("""() => [...document.querySelectorAll("select")]
+        .filter(s => s.offsetParent && !/product/.test(s.name)).map(s => {
+            const style = getComputedStyle(s);
+            const pen = document.createElement("canvas").getContext("2d");
+            pen.font = style.font;
+            const longest = Math.max(...[...s.options].map(o => pen.measureText(o.text).width));
+            const room = s.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+            return longest > room + 1 ? `${location.pathname} select[name=${s.name}]: ${Math.round(longest)} px in ${Math.round(room)}` : null;
+        }).filter(Boolean)""")
+
+
 SERIOUS = {"serious", "critical"}
 
 

@@ -17,6 +17,7 @@ from tests.browser.conftest import (
     BOTH_WIDTHS,
     assert_fits_the_width,
     axe_violations,
+    cut_off_choices,
     log_in,
     open_menu,
 )
@@ -29,8 +30,9 @@ from webapp.models import Video, Workspace
 
 
 def _look(page, problems: list[str]) -> None:
-    """Collects what axe finds on the page as it is now, and checks the width."""
+    """Collects what axe finds on the page as it is now and the menus cut off, and checks the width."""
     problems.extend(axe_violations(page))
+    problems.extend(cut_off_choices(page))
     assert_fits_the_width(page)
 
 
@@ -73,11 +75,20 @@ def test_every_page_passes_axe_in_light_and_dark_and_fits_the_width(page, live_a
     page.goto("/videos")  # the confirmation dialog, open
     page.locator(f"#video-{waiting}").get_by_role("button", name="Cancel").click()
     expect(page.locator("#confirm-dialog")).to_be_visible()
+    expect(page.get_by_role("button", name="Not now")).to_be_focused()  # Enter does no harm
     _look(page, problems)
     page.get_by_role("button", name="Not now").click()
 
-    page.goto("/products")  # the bulk confirmation and, on a phone, the menu
+    page.goto("/videos")  # the filters, unfolded on a phone
+    if page.locator(".filters-toggle").is_visible():
+        page.locator(".filters-toggle").click()
+    _look(page, problems)
+
+    page.goto("/products")  # the bulk bar's options, the bulk confirmation and, on a phone, the menu
     page.get_by_label("Select Aurora Lamp", exact=True).check()
+    if page.locator(".bulk-expand").is_visible():
+        page.locator(".bulk-expand").click()
+    _look(page, problems)
     page.get_by_role("button", name="Generate videos…").click()
     expect(page.locator("#bulk-confirm-dialog")).to_be_visible()
     _look(page, problems)

@@ -108,7 +108,11 @@ def test_generate_from_a_product_page(page, live_app, shop):
     card.click()
     expect(dialog).to_be_hidden()
     expect(page.locator("#template-chosen")).to_have_text("Lifestyle")
+    page.get_by_role("button", name="Choose template…").click()  # opened again, it marks the choice
+    expect(dialog.locator("[data-template-key=lifestyle]")).to_have_attribute("aria-pressed", "true")
+    expect(dialog.locator("[aria-pressed=true]")).to_have_count(1)
     page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
 
     page.get_by_label("Custom instructions").fill("Warm evening light on a desk")
     expect(page.locator("#instructions-counter")).to_contain_text("28 / 500")

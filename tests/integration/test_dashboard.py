@@ -9,7 +9,7 @@ import re
 import zipfile
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD, make_product, make_workspace, video_request
 from tests.integration.engine_helpers import fresh
@@ -251,3 +251,22 @@ def test_a_bulk_over_the_quota_says_the_reason_once_with_the_count(client, works
     result = client.post("/products/bulk", data=form, headers=HTMX).get_data(as_text=True)
     assert result.count("Video generation limit reached") == 1
     assert "3 products were not queued: Video generation limit reached" in result
+
+
+def test_a_bulk_with_bad_choices_names_each_field_by_its_label(client, workspace):
+    products = [make_product(workspace, f"P{i}") for i in range(2)]
+    form = {"product_ids": [p.id for p in products], "template": "unboxing", "aspect_ratio": "4:3", "duration": "40"}
+    answer = client.post("/products/bulk/confirm", data=form, headers=HTMX).get_data(as_text=True)
+    assert "Length (seconds): Must be between 5 and 30 seconds." in answer
+    assert "Aspect ratio: Must be one of" in answer
+    assert "options.duration" not in answer  # the API's name for it, which the bar does not show
+    assert db.session.scalar(select(func.count(Video.id))) == 0
+
+
+def test_retrying_a_selection_without_a_failed_video_says_so_and_changes_nothing(client, workspace, owner):
+    product = make_product(workspace)
+    done = make_video(workspace, owner, product, finish="completed")
+    body = client.post("/videos/bulk/retry", data={"video_ids": [done]}, headers=HTMX).get_data(as_text=True)
+    assert "None of the selected videos failed or was canceled: there is nothing to retry." in body
+    assert "queued again" not in body
+    assert quota.usage(db.session.get(Workspace, workspace.id)).used == 1

@@ -111,7 +111,7 @@ def test_huge_and_foreign_ids_are_not_found(client):
 
 
 def test_the_template_picker_shows_the_templates_with_their_previews(client):
-    body = client.get("/templates/picker?selected=lifestyle", headers=HTMX).get_data(as_text=True)
+    body = client.get("/templates/picker?template=lifestyle", headers=HTMX).get_data(as_text=True)
     assert body.count('class="template-card') == 6
     assert 'data-template-key="lifestyle"' in body and 'aria-pressed="true"' in body
 

@@ -76,7 +76,9 @@ class TimedCaption(Contract):
 
 CaptionLine = Annotated[Text, StringConstraints(min_length=1, max_length=MAX_CAPTION_CHARS)]
 ScriptLine = Annotated[Text, StringConstraints(min_length=1, max_length=MAX_SCRIPT_LINE_CHARS)]
-ScriptText = Annotated[Text, StringConstraints(max_length=MAX_SCRIPT_CHARS + 2 * MAX_SCRIPT_LINES)]
+# A guard on the text as typed; the rule a person is told is _speakable_lines's, on its lines
+# (a bound just above the rule answered "at most 536 characters", a number nobody can use).
+ScriptText = Annotated[Text, StringConstraints(max_length=4 * MAX_SCRIPT_CHARS)]
 
 
 class VideoOptions(Contract):

@@ -548,12 +548,15 @@ class RetryOutcome:
 
 def retry_videos(workspace: Workspace, raw_ids: Sequence[Any]) -> RetryOutcome:
     """Retries the failed and canceled videos among ``raw_ids``, each charged again as
-    ``retry_video`` does, until the quota is used up; the others are counted, not touched."""
+    ``retry_video`` does, until the quota is used up; the others are counted, not touched.
+    InvalidState when none of them failed or was canceled."""
     ids = selected_ids(raw_ids)
     rows = db.session.execute(
         select(Video.id, Video.status).where(Video.workspace_id == workspace.id, Video.id.in_(ids)).order_by(Video.id)
     ).all()
     retryable = [video_id for video_id, status in rows if status in (VideoStatus.FAILED.value, VideoStatus.CANCELED.value)]
+    if not retryable:
+        raise InvalidState("None of the selected videos failed or was canceled: there is nothing to retry.")
     retried, refused, reason = [], 0, None
     for video_id in retryable:
         try:

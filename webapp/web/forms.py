@@ -80,18 +80,28 @@ class ContractForm(FlaskForm):
 
     FIELDS: ClassVar[dict[str, str]] = {}  # the contract's field paths -> this form's fields
 
-    def field_for(self, name: str | None):
-        """The form field that an error from the input contract is about (the first, else)."""
+    def field_named(self, name: str | None):
+        """The form field that an error from the input contract is about (None: no field here)."""
         for prefix, attribute in sorted(self.FIELDS.items(), key=lambda kv: -len(kv[0])):
             if name and (name == prefix or name.startswith((prefix + "[", prefix + "."))):
                 return getattr(self, attribute)
-        return next(iter(self))
+        return None
 
     def show(self, error: GenerationError) -> None:
-        """Each problem of a refusal beside its field, all at once."""
+        """Each problem of a refusal beside its field (the first field's, when none is here),
+        all at once."""
         for name, message in error.problems:
-            field = self.field_for(name)
+            field = self.field_named(name) or next(iter(self))
             field.errors = [*field.errors, beside_the_field(name, message)]
+
+    def said(self, error: GenerationError) -> list[str]:
+        """Each problem of a refusal as a sentence that names the field by its label, for a
+        form that shows its errors in one place (the bulk bar's dialog)."""
+        sentences = []
+        for name, message in error.problems:
+            field = self.field_named(name)
+            sentences.append(f"{field.label.text}: {beside_the_field(name, message)}" if field else message)
+        return sentences
 
 
 class VideoChoices(ContractForm):
@@ -101,7 +111,7 @@ class VideoChoices(ContractForm):
     model = SelectField("Model", validate_choice=False)
     aspect_ratio = SelectField(
         "Aspect ratio",
-        choices=[("16:9", "16:9 landscape"), ("9:16", "9:16 vertical (Reels, TikTok, Shorts)"), ("1:1", "1:1 square")],
+        choices=[("16:9", "16:9 landscape"), ("9:16", "9:16 vertical"), ("1:1", "1:1 square")],
         default="16:9", validate_choice=False,
     )
     duration = IntegerField("Length (seconds)", validators=[Optional()], render_kw={"min": 5, "max": 30})

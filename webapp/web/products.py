@@ -61,7 +61,7 @@ def bulk_confirm():
         chosen = _bulk_request(form)
         plan = service.plan_bulk(g.workspace, chosen)
     except GenerationError as error:
-        return render_template("partials/bulk_result.html", errors=[message for _, message in error.problems])
+        return render_template("partials/bulk_result.html", errors=form.said(error))
     return render_template(
         "partials/bulk_confirm.html",
         plan=plan,
@@ -82,7 +82,7 @@ def bulk_generate():
         outcomes = service.create_bulk(g.workspace, current_user, _bulk_request(form),
                                        idempotency_key=request.form.get("idempotency_key") or None)
     except GenerationError as error:
-        return render_template("partials/bulk_result.html", errors=[message for _, message in error.problems])
+        return render_template("partials/bulk_result.html", errors=form.said(error))
     groups = {kind: [o for o in outcomes if o.result == kind] for kind in ("queued", "skipped_existing", "over_quota", "invalid")}
     # the products table (refreshed by products-changed) shows the queued videos live
     return render_template("partials/bulk_result.html", groups=groups), 200, usage_changed(PRODUCTS_CHANGED)

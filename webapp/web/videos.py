@@ -293,8 +293,9 @@ def usage():
 @bp.get("/templates/picker")
 def template_picker():
     """The picker's cards for the provider chosen in the form (the installation's default when
-    it names none, or one not offered), each saying which providers make it."""
-    selected = request.args.get("selected", "")
+    it names none, or one not offered), each saying which providers make it; the form's
+    template as it is now marked chosen."""
+    selected = request.args.get("template", "")
     offers = choice.offers()
     wanted = request.args.get("provider", "")
     provider = wanted if wanted in {offer.name for offer in offers} else None
