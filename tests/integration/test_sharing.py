@@ -118,6 +118,9 @@ def test_revoking_ends_the_link_at_once(app, client, shop):
     assert "Create share link" in panel.get_data(as_text=True)
     for suffix in ("", "/player", "/video", "/poster", "/captions"):
         assert visitor.get(path + suffix).status_code == 404, suffix
+    gone = visitor.get(path).get_data(as_text=True)  # said to a shopper, with nothing of the dashboard
+    assert "This video is not available" in gone and "turned off or has expired" in gone
+    assert "/videos" not in gone and "Back to your videos" not in gone
     # a new link is a new address; the old one stays dead
     new_path = _share(client, shop["video"])
     assert new_path != path

@@ -34,8 +34,8 @@ def _uncached(response: Response) -> Response:
 
 def _shared(token: str) -> sharing.SharedVideo:
     shared = sharing.shared_video(token)
-    if shared is None:
-        abort(404)
+    if shared is None:  # a page a shopper may follow: said for them, not the dashboard's 404
+        abort(_uncached(Response(render_template("share/gone.html"), 404)))
     return shared
 
 
