@@ -143,6 +143,7 @@ def test_errors_of_the_generate_form_on_a_product_page_show_on_that_page(client,
     assert response.status_code == 422
     assert "<h1>Error Lamp</h1>" in page and "at most 500 characters" in page
     assert '<details class="generate-panel" open>' in page
+    assert '<a href="/products" aria-current="page">Products</a>' in page  # where the merchant still is
 
 
 def test_the_generate_form_sent_twice_makes_one_video_and_charges_once(client, workspace):

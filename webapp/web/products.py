@@ -116,4 +116,5 @@ def render_product_page(product, form: GenerateForm) -> str:
         templates=all_templates(),
         form=form,
         usage=quota.usage(g.workspace),
+        section="products",
     )
