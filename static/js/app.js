@@ -158,6 +158,13 @@
     if (flag) flag.value = "yes";
   });
 
+  // A colour picker's hex value, shown as it is picked (data-shows-value names where).
+  document.addEventListener("input", function (event) {
+    const target = event.target.dataset ? event.target.dataset.showsValue : null;
+    const shown = target ? document.getElementById(target) : null;
+    if (shown) shown.textContent = event.target.value.toUpperCase();
+  });
+
   // Live character counter for textareas with data-counter.
   document.addEventListener("input", function (event) {
     const field = event.target;

@@ -19,10 +19,13 @@ def test_a_picked_logo_uploads_at_once_and_keeps_the_colours_being_edited(page, 
     page.goto("/settings#brand")
     brand = page.locator("#brand")
     brand.get_by_label("Call to action").fill("Shop the Bloom")  # typed, not saved yet
+    brand.get_by_label("Primary colour").fill("#0e7490")
+    expect(brand.locator("#primary_color-hint")).to_have_text("#0E7490")  # the hex as it is picked
     brand.get_by_label("Logo (PNG or JPEG").set_input_files(str(logo))
     expect(brand.get_by_role("status")).to_contain_text("Logo saved")
     expect(brand.get_by_role("img", name="Your logo")).to_be_visible()
     expect(brand.get_by_label("Call to action")).to_have_value("Shop the Bloom")
+    expect(brand.get_by_label("Primary colour")).to_have_value("#0e7490")
     brand.get_by_role("button", name="Save brand").click()
     expect(brand.get_by_role("status")).to_contain_text("Brand saved")
     expect(brand.get_by_label("Call to action")).to_have_value("Shop the Bloom")
