@@ -10,6 +10,7 @@ import re
 import stat
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -30,6 +31,7 @@ from webapp.render import (
     render_instant,
     render_preview,
 )
+from webapp.render.ffmpeg import run
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 
@@ -361,6 +363,25 @@ def test_ffmpeg_failure_reports_the_end_of_its_stderr(tmp_path, images):
     assert "fake line 1\n" not in message + "\n"
     assert not isinstance(info.value, (InvalidImageError, RenderCanceled))
     assert list(out.iterdir()) == []  # no partial files
+
+
+def test_an_ffmpeg_that_stops_putting_out_frames_is_run_again(tmp_path):
+    """ffmpeg 9 now and then deadlocks on a graph (every thread asleep): the run with no new
+    frame for stall_s is stopped and run again, and the second run's result stands."""
+    runs = tmp_path / "runs"
+    exe = fake_ffmpeg(tmp_path, f"echo run >> {runs}\n"
+                                "echo out_time_us=40000; echo progress=continue\n"
+                                f"if [ $(wc -l < {runs}) -eq 1 ]; then exec sleep 30; fi\n"
+                                "echo out_time_us=3500000; echo progress=end\nexit 0\n")
+    started = time.monotonic()
+    run([exe, "-progress", "pipe:1"], total_seconds=3.5, stall_s=0.5)
+    assert runs.read_text().count("run") == 2 and time.monotonic() - started < 10
+
+
+def test_an_ffmpeg_stuck_every_time_is_a_render_error(tmp_path):
+    exe = fake_ffmpeg(tmp_path, "echo out_time_us=40000; echo progress=continue\nexec sleep 30\n")
+    with pytest.raises(RenderError, match="stopped making progress"):
+        run([exe, "-progress", "pipe:1"], total_seconds=3.5, stall_s=0.3)
 
 
 def test_cancel_stops_ffmpeg_and_leaves_no_file(tmp_path, images):

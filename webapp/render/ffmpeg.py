@@ -4,6 +4,7 @@ cancel by killing the process, and a probe that reads ``ffmpeg -i`` output (no f
 from __future__ import annotations
 
 import collections
+import logging
 import os
 import re
 import shutil
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .spec import RenderCanceled, RenderError
+
+log = logging.getLogger(__name__)
 
 # Renders run below the web's CPU priority, so requests keep their speed while renders take the
 # idle cycles; and a child never outlives the worker that started it (kill -9 included).
@@ -103,6 +106,13 @@ def _read_progress(stream, state: dict) -> None:
     stream.close()
 
 
+# ffmpeg 9's scheduler now and then deadlocks on our graphs (about one run in 40 of a 360p
+# preview: every thread asleep, no frame out); the same command run again goes through. A run
+# with no new frame for this long is stuck, not slow.
+STALL_S = 30.0
+RUNS_WHEN_STUCK = 2
+
+
 def run(
     args: Sequence[str],
     *,
@@ -110,11 +120,25 @@ def run(
     on_percent: Callable[[float], None] | None = None,
     cancel: threading.Event | None = None,
     timeout: float = 900.0,
+    stall_s: float = STALL_S,
 ) -> None:
     """Run ffmpeg (``args[0]`` is the binary; ``-progress pipe:1`` must be among the args).
 
     ``on_percent`` gets 0..100 of the encoded duration, polled about ten times a second.
-    Raises RenderCanceled when ``cancel`` is set, RenderError on failure."""
+    A run that puts out no frame for ``stall_s`` is stopped and run again, once. Raises
+    RenderCanceled when ``cancel`` is set, RenderError on failure."""
+    for attempt in range(1, RUNS_WHEN_STUCK + 1):
+        if _run_once(args, total_seconds=total_seconds, on_percent=on_percent, cancel=cancel, timeout=timeout,
+                     stall_s=stall_s):
+            return
+        log.warning("ffmpeg put out no frame for %.0f s and was stopped (run %d of %d)", stall_s, attempt,
+                    RUNS_WHEN_STUCK)
+    raise RenderError(f"ffmpeg stopped making progress ({stall_s:.0f} s without a frame), {RUNS_WHEN_STUCK} times")
+
+
+def _run_once(args: Sequence[str], *, total_seconds: float, on_percent: Callable[[float], None] | None,
+              cancel: threading.Event | None, timeout: float, stall_s: float) -> bool:
+    """One run of ffmpeg: True when it finished, False when it was stopped as stuck."""
     tail: collections.deque[str] = collections.deque(maxlen=40)
     state: dict = {}
     try:
@@ -129,7 +153,8 @@ def run(
     ]
     for r in readers:
         r.start()
-    started = time.monotonic()
+    started = last_change = time.monotonic()
+    last_out = None
     killed_for = None
     try:
         while True:
@@ -138,10 +163,15 @@ def run(
                 break
             except subprocess.TimeoutExpired:
                 pass
+            now = time.monotonic()
+            if state.get("out_us") != last_out:
+                last_out, last_change = state.get("out_us"), now
             if cancel is not None and cancel.is_set():
                 killed_for = "cancel"
-            elif time.monotonic() - started > timeout:
+            elif now - started > timeout:
                 killed_for = "timeout"
+            elif now - last_change > stall_s:
+                killed_for = "stall"
             if killed_for:
                 proc.kill()
                 proc.wait()
@@ -159,10 +189,13 @@ def run(
         raise RenderCanceled("Render canceled")
     if killed_for == "timeout":
         raise RenderError(f"ffmpeg took longer than {timeout:.0f} s and was stopped")
+    if killed_for == "stall":
+        return False
     if proc.returncode != 0:
         lines = [ln for ln in tail if not _NOISE.search(ln)] or list(tail)
         detail = "\n".join(lines[-5:]) or "(no output)"
         raise RenderError(f"ffmpeg failed (exit code {proc.returncode}):\n{detail}")
+    return True
 
 
 @dataclass(frozen=True)

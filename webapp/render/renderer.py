@@ -34,7 +34,7 @@ from .captions import (
     write_webvtt,
 )
 from .endcard import end_card
-from .ffmpeg import Progress, ffmpeg_binary, lower_thread_priority, probe, run
+from .ffmpeg import STALL_S, Progress, ffmpeg_binary, lower_thread_priority, probe, run
 from .graph import Graph
 from .layout import Box, Layout
 from .overlays import Overlay, OverlayMaker
@@ -62,6 +62,7 @@ from .voice import Speech, paced_words, synthesize, synthesize_to_fit
 PREVIEW_SIZES = {"16:9": (640, 360), "9:16": (360, 640), "1:1": (480, 480)}  # the template picker's clips
 INSTANT_SIZES = {"16:9": (640, 360), "9:16": (360, 640), "1:1": (360, 360)}  # 360p: ready in about a second
 INSTANT_SECONDS = 3.5
+INSTANT_STALL_S = 5.0  # a preview's ffmpeg takes under a second: 5 s without a frame, it is stuck
 INSTANT_END_CARD_S = 1.0
 PREVIEW_DESCRIPTION = (
     "Durable, lightweight build. Water-resistant finish. Fits in any bag. Two-year warranty."
@@ -236,7 +237,8 @@ def _render(
                     sound = mixer.submit(_soundtrack_aac, exe, workdir, duration=duration,
                                          voice=speech.path if speech else None, spans=spans, mood=mood)
                 try:
-                    run(cmd, total_seconds=duration, on_percent=percent, cancel=cancel)
+                    run(cmd, total_seconds=duration, on_percent=percent, cancel=cancel,
+                        stall_s=INSTANT_STALL_S if instant else STALL_S)
                 except BaseException:
                     if sound is not None:
                         sound.cancel()
