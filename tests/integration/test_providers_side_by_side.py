@@ -117,5 +117,5 @@ def test_the_picker_offers_the_chosen_providers_templates_and_names_their_makers
     assert cards("?provider=nobody")[0] == cards("")[0] == seeds  # the default's (the built-in renderer)
 
     form = client.get("/videos/new").get_data(as_text=True)
-    assert 'hx-include="#aspect_ratio, #provider"' in form and 'id="provider"' in form
+    assert 'hx-include="#template-input, #aspect_ratio, #provider"' in form and 'id="provider"' in form
     assert "Kie.ai: Kling 2.6 (5 or 10 s, the photo&#39;s shape, 1 photo, sound on request)" in form
