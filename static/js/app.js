@@ -16,6 +16,13 @@
   let onConfirm = null;
   function askConfirm(message, label, from, yes) {
     const dialog = document.getElementById("confirm-dialog");
+    // A selection bar's action says how many it acts on: {selected} becomes "3 videos".
+    const noun = from && from.dataset ? from.dataset.confirmCounts : null;
+    const counter = noun ? from.closest("[data-selection]").querySelector("[data-selected-count]") : null;
+    if (counter) {
+      const n = parseInt(counter.textContent, 10) || 0;
+      message = message.replace("{selected}", n + " " + noun + (n === 1 ? "" : "s"));
+    }
     if (!dialog) { if (window.confirm(message)) yes(); return; }
     document.getElementById("confirm-dialog-message").textContent = message;
     document.getElementById("confirm-dialog-yes").textContent = label || "Confirm";

@@ -173,7 +173,7 @@ def test_the_video_list_filters_sorts_and_acts_on_selected_rows(page, live_app, 
     page.locator(f"#video-{finished[0]} input[name=video_ids]").check()
     page.get_by_role("button", name="Delete", exact=True).last.click()
     dialog = page.locator("#confirm-dialog")
-    expect(dialog).to_contain_text("Delete the selected videos for good?")
+    expect(dialog).to_contain_text("Delete 1 video for good?")  # says how many it deletes
     dialog.get_by_role("button", name="Delete videos").click()
     expect(page.locator("#video-list .flash")).to_contain_text("1 video deleted.")
     expect(page.locator(f"#video-{finished[0]}")).to_have_count(0)
