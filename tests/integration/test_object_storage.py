@@ -18,6 +18,8 @@ from tests.conftest import PASSWORD
 from tests.integration.test_worker_process import ROOT, wait_until
 from tests.storage_support import browser_get, files_under, stored_keys
 from webapp.extensions import db
+from webapp.generation.previews import preview_keys
+from webapp.limits import ASPECT_RATIOS
 from webapp.models import Product, Video
 from webapp.storage import current_storage
 from webapp.video_templates import SEED_KEYS
@@ -39,7 +41,7 @@ def test_make_run_and_a_worker_process_keep_every_file_in_the_bucket(app_factory
         product = db.session.scalars(select(Product).order_by(Product.id)).first()
         product_id, image_id = product.id, product.images[0].id
         db.session.rollback()
-    assert {f"previews/{key}-{shape}.mp4" for key in SEED_KEYS for shape in ("16x9", "9x16", "1x1")} <= set(keys)
+    assert {preview_keys(key, shape)[0] for key in SEED_KEYS for shape in ASPECT_RATIOS} <= set(keys)
     assert any(key.startswith("products/") for key in keys)
 
     created = client.post("/videos", data={"product_id": product_id, "template": "product_showcase",

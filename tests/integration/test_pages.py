@@ -219,7 +219,7 @@ def test_a_product_page_shows_the_was_price_its_videos_show(client, workspace):
     from decimal import Decimal
 
     product = make_product(workspace, "Sale Lamp")
-    product.price, product.compare_at_price = Decimal("89"), Decimal("119")
+    product.price, product.compare_at_price = Decimal(89), Decimal(119)
     db.session.commit()
     page = client.get(f"/products/{product.id}").get_data(as_text=True)
     assert '$89.00 <del aria-label="was $119.00">$119.00</del>' in page

@@ -91,3 +91,25 @@ def test_a_preview_another_worker_made_meanwhile_is_recorded_not_made_again(app,
     assert template_by_key(MISSING).preview_files == {"1:1": {"preview": video, "poster": poster}}
     with storage.open(video) as clip:
         assert clip.read() == KEPT
+
+
+def test_a_clip_of_an_older_look_is_made_again_and_its_files_removed(app, workspace):
+    """An install upgraded to a renderer whose look changed (PREVIEW_VERSION) gets new clips;
+    the picker shows the old one until the new one is recorded."""
+    keep_all_previews_but(MISSING)
+    storage = current_storage()
+    old = {"preview": "previews/product_showcase-1x1.mp4", "poster": "previews/product_showcase-1x1.jpg"}
+    for key in old.values():
+        storage.put_bytes(key, KEPT)
+    template = template_by_key(MISSING)
+    template.preview_files = {"1:1": old}
+    db.session.commit()
+    skipped = {f"{MISSING} {aspect}" for aspect in ("16:9", "9:16")}
+
+    assert list(render_template_previews(skip=skipped)) == [(f"{MISSING} 1:1", "rendered")]
+    video, poster = preview_keys(MISSING, "1:1")
+    assert template_by_key(MISSING).preview_files == {"1:1": {"preview": video, "poster": poster}}
+    with storage.local_copy(video) as clip:
+        assert imageio_ffmpeg.count_frames_and_secs(str(clip))[0] > 0
+    assert not storage.exists(old["preview"]) and not storage.exists(old["poster"])
+    assert list(render_template_previews(skip=skipped)) == []  # the current version is kept

@@ -40,14 +40,17 @@ from .templates import all_templates
 log = logging.getLogger(__name__)
 
 PREVIEW_PRODUCT = "orbit-headphones"
-# Bumped when the renderer's look changes, so that previews made before are made again.
-INSTANT_VERSION = 2
+# Bumped when the renderer's look changes, so that previews made before (the picker's clips and
+# instant previews) are made again; a worker replaces the picker's old clips as it starts.
+PREVIEW_VERSION = 2
 
 
 def preview_keys(template_key: str, aspect_ratio: str) -> tuple[str, str]:
-    """Where a template's preview clip and its poster are stored for one aspect ratio."""
-    shape = aspect_ratio.replace(":", "x")
-    return f"previews/{template_key}-{shape}.mp4", f"previews/{template_key}-{shape}.jpg"
+    """Where a template's preview clip and its poster are stored for one aspect ratio, in this
+    ``PREVIEW_VERSION`` (a new version is a new key: the picker shows the old clip until the new
+    one is recorded)."""
+    name = f"previews/{template_key}-{aspect_ratio.replace(':', 'x')}-v{PREVIEW_VERSION}"
+    return f"{name}.mp4", f"{name}.jpg"
 
 
 def template_preview(template: Template, aspect_ratio: str, kind: str) -> str | None:
@@ -59,10 +62,11 @@ def template_preview(template: Template, aspect_ratio: str, kind: str) -> str | 
 
 def render_template_previews(force: bool = False, skip: frozenset[str] | set[str] = frozenset()
                              ) -> Iterator[tuple[str, str]]:
-    """Renders the missing previews (all with ``force``), every template in one aspect ratio
-    before the next ratio; yields (template key and aspect ratio, what happened: "rendered",
-    "recorded …" or "failed: …"). A preview that fails is reported and the rest are still made;
-    labels in ``skip`` are not tried."""
+    """Renders the missing previews and those of an older ``PREVIEW_VERSION`` (all with
+    ``force``), every template in one aspect ratio before the next ratio; yields (template key
+    and aspect ratio, what happened: "rendered", "recorded …" or "failed: …"). A preview that
+    fails is reported and the rest are still made; labels in ``skip`` are not tried. An old
+    version's files are deleted once the new ones are recorded; until then the picker shows them."""
     product = DEMO_BY_KEY[PREVIEW_PRODUCT]
     storage = current_storage()
     looks = StoredLooks(storage)
@@ -70,10 +74,11 @@ def render_template_previews(force: bool = False, skip: frozenset[str] | set[str
     for aspect in ASPECT_RATIOS:
         for template in all_templates():
             label = f"{template.key} {aspect}"
+            current = preview_keys(template.key, aspect)[0]
             done = (template.preview_files or {}).get(aspect) or {}
             if template.key not in render.RECIPES or label in skip:
                 continue
-            if force or not (done and storage.exists(done["preview"])):
+            if force or done.get("preview") != current or not storage.exists(current):
                 wanted.append((template.id, template.key, aspect, label))
     # no transaction stays open while rendering: on SQLite it would hold the write lock
     db.session.commit()
@@ -101,10 +106,12 @@ def render_template_previews(force: bool = False, skip: frozenset[str] | set[str
                 continue
             # locked, so that two workers recording different shapes keep both
             template = db.session.get(Template, template_id, with_for_update=True)
+            before = (template.preview_files or {}).get(aspect) or {}
             template.preview_files = {**(template.preview_files or {}), aspect: {"preview": video, "poster": poster}}
             if aspect == "16:9":
                 template.preview_video_path, template.preview_thumbnail_path = video, poster
             db.session.commit()
+            storage.delete(*({before.get("preview"), before.get("poster")} - {video, poster}))
             yield label, "recorded (made by another worker)" if made_meanwhile else "rendered"
 
 
@@ -186,7 +193,7 @@ def _instant_digest(request: GenerationRequest) -> str:
     """A hash of all that the preview of ``request`` is made from (image keys are never reused
     for other bytes, so a new photo is a new key)."""
     inputs = {
-        "version": INSTANT_VERSION,
+        "version": PREVIEW_VERSION,
         "template": request.template, "title": request.title, "price": request.price,
         "compare_at": request.compare_at_price, "url": request.product_url, "images": request.image_files,
         "instructions": request.custom_instructions, "aspect": request.aspect_ratio, "script": request.script,
