@@ -209,6 +209,17 @@
   document.addEventListener("htmx:afterSettle", updateSelection);
   document.addEventListener("DOMContentLoaded", updateSelection);
 
+  // Links for other people start with PUBLIC_BASE_URL: their note shows when this page was
+  // opened at another address (the server cannot tell behind a proxy; the browser can).
+  function showAddressNotes() {
+    document.querySelectorAll("[data-public-origin]").forEach(function (note) {
+      note.hidden = new URL(note.dataset.publicOrigin).origin === window.location.origin;
+      note.querySelectorAll("[data-current-origin]").forEach(function (el) { el.textContent = window.location.origin; });
+    });
+  }
+  document.addEventListener("htmx:afterSettle", showAddressNotes);
+  document.addEventListener("DOMContentLoaded", showAddressNotes);
+
   document.addEventListener("focusin", function (event) {
     if (event.target.dataset && event.target.dataset.selectOnFocus !== undefined) event.target.select();
   });

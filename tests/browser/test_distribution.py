@@ -215,3 +215,25 @@ def test_settings_show_the_snippet_and_save_origins(page, finished):
     page.locator("#storefront").get_by_role("button", name="Save origins").click()
     expect(page.locator("#storefront").get_by_label("Allowed store origins")).to_have_value("https://shop.example.com")
     assert page.watch.errors == []
+
+
+def test_links_made_for_another_address_than_the_one_opened_say_so(page, live_app, live_server, finished):
+    """A share link and the storefront snippet start with PUBLIC_BASE_URL; opened at another
+    address (a misconfigured install), the page says which one they lead to and how to fix it."""
+    log_in(page)
+    page.goto(f"/videos/{finished['video']}")
+    panel = page.locator("#share-panel")
+    panel.get_by_role("button", name="Create share link").click()
+    expect(panel.get_by_label("Share link")).to_be_visible()
+    expect(panel.locator(".address-note")).to_be_hidden()  # the link starts where the page was opened
+
+    live_app.config["PUBLIC_BASE_URL"] = "https://videos.example.com"
+    page.reload()
+    note = page.locator("#share-panel .address-note")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text(f"start with https://videos.example.com, not with the address you opened this "
+                                 f"page at ({live_server.url})")
+    expect(note).to_contain_text("set PUBLIC_BASE_URL")
+    page.goto("/settings#storefront")
+    expect(page.locator("#storefront .address-note")).to_be_visible()
+    assert page.watch.errors == []
