@@ -264,3 +264,23 @@ def test_the_video_list_columns_stay_put_as_a_video_finishes(page, live_app, sho
     expect(row).to_contain_text("Completed", timeout=60_000)  # rendered here, swapped in by the poller
     expect(row.get_by_role("button", name="Cancel")).to_have_count(0)
     assert page.evaluate(columns) == before
+
+
+@BOTH_WIDTHS
+def test_settings_list_their_sections_and_a_new_token_shows_where_the_page_lands(page, live_app, shop, viewport):
+    log_in(page)
+    page.goto("/settings")
+    sections = page.get_by_role("navigation", name="Settings sections").get_by_role("link")
+    expect(sections).to_have_text(["Plan", "Brand", "Storefront", "Webhooks", "API tokens", "Video provider",
+                                   "Your password"])
+    for name in ("Webhooks", "Your password"):
+        sections.filter(has_text=name).click()
+        expect(page.get_by_role("heading", name=name, level=2)).to_be_in_viewport()
+    assert_fits_the_width(page)
+
+    page.goto("/settings")
+    tokens = page.locator("#tokens")
+    tokens.get_by_label("Token name").fill("storefront widget")
+    tokens.get_by_role("button", name="Create token").click()
+    expect(page.get_by_label("New API token")).to_be_in_viewport()  # not below the fold of a long page
+    assert page.watch.errors == []

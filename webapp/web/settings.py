@@ -120,4 +120,4 @@ def change_password():
 def revoke_token(token_id: int):
     if accounts.revoke_token(g.workspace, token_id):
         flash("Token revoked. Scripts using it can no longer call the API.", "info")
-    return redirect(url_for("settings.index"))
+    return redirect(url_for("settings.index", _anchor="tokens"))
