@@ -63,7 +63,7 @@ _missing_previews = previews.MissingPreviews()
 
 def _template_previews(worker: Worker) -> None:
     if current_app.config["TEMPLATE_PREVIEWS"]:
-        _missing_previews()
+        _missing_previews(worker.owner)
 
 
 JOBS = (

@@ -216,6 +216,9 @@ class Template(db.Model):
     preview_files: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     preview_url: Mapped[str | None] = mapped_column(String(2048))  # a remote provider's sample
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Its missing clips are rendered by one process at a time (generation.previews).
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Video(db.Model):

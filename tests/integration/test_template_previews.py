@@ -3,12 +3,15 @@ missing clips in the background, in every aspect ratio, leaving the ones already
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import imageio_ffmpeg
 import pytest
 from PIL import Image
 
 from tests.conftest import wait_for
 from webapp.extensions import db
+from webapp.models import utcnow
 from webapp.generation.previews import preview_keys, render_template_previews
 from webapp.generation.templates import all_templates, template_by_key
 from webapp.jobs import start_scheduler
@@ -113,3 +116,25 @@ def test_a_clip_of_an_older_look_is_made_again_and_its_files_removed(app, worksp
         assert imageio_ffmpeg.count_frames_and_secs(str(clip))[0] > 0
     assert not storage.exists(old["preview"]) and not storage.exists(old["poster"])
     assert list(render_template_previews(skip=skipped)) == []  # the current version is kept
+
+
+def test_a_template_another_worker_is_rendering_is_left_to_it_until_its_lease_runs_out(app, workspace):
+    """Workers starting together (a fresh install, an upgrade) share the clips instead of each
+    making every one."""
+    keep_all_previews_but(MISSING)
+    template = template_by_key(MISSING)
+    template.lease_owner, template.lease_expires_at = "other-worker", utcnow() + timedelta(minutes=5)
+    db.session.commit()
+    skipped = {f"{MISSING} {aspect}" for aspect in ("16:9", "9:16")}
+
+    assert list(render_template_previews(skip=skipped, owner="this-worker")) == [
+        (f"{MISSING} 1:1", "left to another worker, which is rendering it")]
+    assert not current_storage().exists(preview_keys(MISSING, "1:1")[0])
+    assert template_by_key(MISSING).preview_files is None
+
+    template = template_by_key(MISSING)
+    template.lease_expires_at = utcnow() - timedelta(seconds=1)  # that worker died
+    db.session.commit()
+    assert list(render_template_previews(skip=skipped, owner="this-worker")) == [(f"{MISSING} 1:1", "rendered")]
+    template = template_by_key(MISSING)
+    assert template.lease_owner is None and template.lease_expires_at is None  # handed back once recorded

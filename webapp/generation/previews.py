@@ -19,14 +19,15 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
-from .. import media, render
+from .. import leases, media, render
 from ..catalog.demo import DEMO_BY_KEY, demo_photo
 from ..catalog.products import get_product
 from ..extensions import db
 from ..limits import ASPECT_RATIOS
-from ..models import Template, Workspace
+from ..models import Template, Workspace, utcnow
 from ..providers.base import Caption, GenerationRequest
 from ..providers.local import StoredLooks, render_spec, with_logo
 from ..storage import current_storage
@@ -36,6 +37,7 @@ from .contract import PreviewRequest, TimedCaption
 from .errors import GenerationError, NotFound
 from .service import NO_IMAGES, script_for
 from .templates import all_templates
+from .worker import new_worker_id
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,9 @@ PREVIEW_PRODUCT = "orbit-headphones"
 # Bumped when the renderer's look changes, so that previews made before (the picker's clips and
 # instant previews) are made again; a worker replaces the picker's old clips as it starts.
 PREVIEW_VERSION = 2
+# A template's clips are rendered under a lease, so that workers starting together (a fresh
+# install, an upgrade) share the work instead of each making every clip; far longer than a clip takes.
+PREVIEW_LEASE = timedelta(minutes=10)
 
 
 def preview_keys(template_key: str, aspect_ratio: str) -> tuple[str, str]:
@@ -60,13 +65,14 @@ def template_preview(template: Template, aspect_ratio: str, kind: str) -> str | 
     return files.get(kind)
 
 
-def render_template_previews(force: bool = False, skip: frozenset[str] | set[str] = frozenset()
-                             ) -> Iterator[tuple[str, str]]:
+def render_template_previews(force: bool = False, skip: frozenset[str] | set[str] = frozenset(),
+                             owner: str | None = None) -> Iterator[tuple[str, str]]:
     """Renders the missing previews and those of an older ``PREVIEW_VERSION`` (all with
     ``force``), every template in one aspect ratio before the next ratio; yields (template key
     and aspect ratio, what happened: "rendered", "recorded …" or "failed: …"). A preview that
     fails is reported and the rest are still made; labels in ``skip`` are not tried. An old
-    version's files are deleted once the new ones are recorded; until then the picker shows them."""
+    version's files are deleted once the new ones are recorded; until then the picker shows them.
+    A template another process (``owner``: who this one is) is rendering is left to it."""
     product = DEMO_BY_KEY[PREVIEW_PRODUCT]
     storage = current_storage()
     looks = StoredLooks(storage)
@@ -84,6 +90,7 @@ def render_template_previews(force: bool = False, skip: frozenset[str] | set[str
     db.session.commit()
     if not wanted:
         return
+    owner = owner or new_worker_id()
     with tempfile.TemporaryDirectory() as folder:
         images = []
         for position in range(len(product.shots)):
@@ -91,28 +98,41 @@ def render_template_previews(force: bool = False, skip: frozenset[str] | set[str
             path.write_bytes(demo_photo(product.key, position))
             images.append(path)
         for template_id, key, aspect, label in wanted:
-            video, poster = preview_keys(key, aspect)
-            # another worker may have made it meanwhile: then this one only records it
-            made_meanwhile = not force and storage.exists(video) and storage.exists(poster)
-            try:
-                if not made_meanwhile:
-                    with storage.local_output(video) as video_file, storage.local_output(poster) as poster_file:
-                        render.render_preview(key, images, video_file, poster_file, title=product.title,
-                                              price=f"${product.price}",
-                                              compare_at_price=f"${product.compare_at_price}",
-                                              aspect_ratio=aspect, looks=looks)
-            except render.RenderError as error:
-                yield label, f"failed: {error}"
+            if not leases.claim(Template, owner=owner, lease_for=PREVIEW_LEASE, limit=1, order_by=(Template.id,),
+                                conditions=(Template.id == template_id, leases.free(Template, utcnow()))):
+                yield label, "left to another worker, which is rendering it"
                 continue
-            # locked, so that two workers recording different shapes keep both
-            template = db.session.get(Template, template_id, with_for_update=True)
-            before = (template.preview_files or {}).get(aspect) or {}
-            template.preview_files = {**(template.preview_files or {}), aspect: {"preview": video, "poster": poster}}
-            if aspect == "16:9":
-                template.preview_video_path, template.preview_thumbnail_path = video, poster
-            db.session.commit()
-            storage.delete(*({before.get("preview"), before.get("poster")} - {video, poster}))
-            yield label, "recorded (made by another worker)" if made_meanwhile else "rendered"
+            try:
+                outcome = _render_and_record(template_id, key, aspect, images, looks, force)
+            finally:
+                leases.release(Template, template_id, owner)
+            yield label, outcome
+
+
+def _render_and_record(template_id: int, key: str, aspect: str, images: list[Path], looks: StoredLooks,
+                       force: bool) -> str:
+    """One leased template's clip in ``aspect``: rendered (or found made by a worker that did not
+    record it), recorded, and the old version's files deleted; says what happened."""
+    product = DEMO_BY_KEY[PREVIEW_PRODUCT]
+    storage = current_storage()
+    video, poster = preview_keys(key, aspect)
+    made_meanwhile = not force and storage.exists(video) and storage.exists(poster)
+    try:
+        if not made_meanwhile:
+            with storage.local_output(video) as video_file, storage.local_output(poster) as poster_file:
+                render.render_preview(key, images, video_file, poster_file, title=product.title,
+                                      price=f"${product.price}", compare_at_price=f"${product.compare_at_price}",
+                                      aspect_ratio=aspect, looks=looks)
+    except render.RenderError as error:
+        return f"failed: {error}"
+    template = db.session.get(Template, template_id)
+    before = (template.preview_files or {}).get(aspect) or {}
+    template.preview_files = {**(template.preview_files or {}), aspect: {"preview": video, "poster": poster}}
+    if aspect == "16:9":
+        template.preview_video_path, template.preview_thumbnail_path = video, poster
+    db.session.commit()
+    storage.delete(*({before.get("preview"), before.get("poster")} - {video, poster}))
+    return "recorded (made by another worker)" if made_meanwhile else "rendered"
 
 
 class MissingPreviews:
@@ -123,8 +143,8 @@ class MissingPreviews:
     def __init__(self) -> None:
         self.failed: set[str] = set()
 
-    def __call__(self) -> None:
-        for label, outcome in render_template_previews(skip=self.failed):
+    def __call__(self, owner: str) -> None:
+        for label, outcome in render_template_previews(skip=self.failed, owner=owner):
             if outcome.startswith("failed"):
                 self.failed.add(label)
                 log.warning("template preview %s %s", label, outcome)
