@@ -11,11 +11,11 @@ from PIL import Image
 
 from tests.conftest import wait_for
 from webapp.extensions import db
-from webapp.models import utcnow
 from webapp.generation.previews import preview_keys, render_template_previews
 from webapp.generation.templates import all_templates, template_by_key
 from webapp.jobs import start_scheduler
 from webapp.limits import ASPECT_RATIOS
+from webapp.models import utcnow
 from webapp.render.renderer import PREVIEW_SIZES
 from webapp.storage import current_storage
 
