@@ -59,6 +59,17 @@ def test_create_a_product(client, workspace):
     assert sorted(db.session.scalars(select(Product.external_key))) == ["trail-mug", "trail-mug-2"]
 
 
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("12,50", "12.50"), ("€12,50", "12.50"), ("12,5", "12.50"), ("1.299,50", "1299.50"), ("1 299,00 €", "1299.00"),
+    ("1,299", "1299.00"), ("12,500", "12500.00"), ("$1,299.50", "1299.50"), ("19.99", "19.99"),
+])
+def test_a_price_is_read_as_the_merchant_wrote_it_decimal_comma_or_point(client, workspace, typed, stored):
+    """European prices were read with the comma dropped: 12,50 became 1,250.00."""
+    response = client.post("/products/new", data={"title": "Mug", "price": typed})
+    assert response.status_code == 302
+    assert str(db.session.scalar(select(Product.price))) == stored
+
+
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
@@ -66,6 +77,7 @@ def test_create_a_product(client, workspace):
         ({"title": "   "}, "title", "The title is required."),
         ({"title": "T" * 256}, "title", "The title is at most 255 characters (this one has 256)."),
         ({"title": "Mug", "price": "cheap"}, "price", "Price &#39;cheap&#39; is not a number."),
+        ({"title": "Mug", "price": "1,2345"}, "price", "Price &#39;1,2345&#39; is not a number."),
         ({"title": "Mug", "price": "-1"}, "price", "Price must be zero or more."),
         ({"title": "Mug", "external_key": "taken"}, "external_key", "Another product already has the key &#39;taken&#39;."),
         ({"title": "Mug", "sku": "S" * 121}, "sku", "The SKU is at most 120 characters (this one has 121)."),

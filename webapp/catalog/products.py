@@ -71,15 +71,32 @@ def clean_text(value: Any, field: str, label: str, max_length: int, *, required:
     return text
 
 
+_SPACES = re.compile(r"[\s\u00a0\u202f']")  # thousands as "1 299,00" (fr) or "1'299.00" (ch)
+_COMMA_GROUPS = re.compile(r"-?\d{1,3}(,\d{3})+")  # 1,299 or 12,500: thousands
+_DECIMAL_COMMA = re.compile(r"-?\d*,\d{1,2}")  # 12,5 or 12,50: cents
+
+
 def parse_price(value: Any, field: str = "price") -> Decimal | None:
-    """A price like ``19.99`` or ``1,299.00`` (an optional currency sign is ignored); empty is None."""
-    text = "" if value is None else str(value).strip().lstrip("$€£").replace(",", "").strip()
+    """A price as merchants write it — ``19.99``, ``1,299.00``, ``1.299,00``, ``12,50``,
+    ``1 299,00 €`` — (a currency sign is ignored); empty is None. Of a comma and a point, the last
+    is the decimal mark; a lone comma is one when 1 or 2 digits follow it, else it groups thousands."""
+    shown = "" if value is None else str(value).strip()
+    text = _SPACES.sub("", shown.strip("$€£"))
     if not text:
         return None
+    comma, point = text.rfind(","), text.rfind(".")
+    if comma >= 0 and point >= 0:
+        decimal_mark, grouping = (",", ".") if comma > point else (".", ",")
+        text = text.replace(grouping, "").replace(decimal_mark, ".")
+    elif comma >= 0:
+        if _COMMA_GROUPS.fullmatch(text):
+            text = text.replace(",", "")
+        elif _DECIMAL_COMMA.fullmatch(text):
+            text = text.replace(",", ".")
     try:
         price = Decimal(text)
     except InvalidOperation:
-        raise CatalogError(f"Price {str(value).strip()[:40]!r} is not a number.", field) from None
+        raise CatalogError(f"Price {shown[:40]!r} is not a number.", field) from None
     if not price.is_finite() or price < 0:
         raise CatalogError("Price must be zero or more.", field)
     if price > MAX_PRICE:  # before quantize, which cannot hold 1e400 in two decimals
