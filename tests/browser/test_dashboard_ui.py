@@ -283,4 +283,6 @@ def test_settings_list_their_sections_and_a_new_token_shows_where_the_page_lands
     tokens.get_by_label("Token name").fill("storefront widget")
     tokens.get_by_role("button", name="Create token").click()
     expect(page.get_by_label("New API token")).to_be_in_viewport()  # not below the fold of a long page
+    expect(tokens.locator("table")).to_contain_text("storefront widget")
+    assert_fits_the_width(page)  # the tokens table scrolls in its box, the page does not
     assert page.watch.errors == []
