@@ -47,13 +47,13 @@
     video.src = v.videoUrl;
     if (v.captionsUrl) {
       // Read through CORS and handed to the track as a same-origin blob: no crossorigin
-      // attribute on the video, so the video file itself needs no CORS.
+      // attribute on the video, so the video file itself needs no CORS. Off by default: the
+      // captions are drawn into the video, and a shown track would say every word twice.
       get(v.captionsUrl, "text").then(function (text) {
         var track = document.createElement("track");
         track.kind = "captions";
         track.label = "Captions";
         track.srclang = document.documentElement.lang || "en";
-        track.default = true;
         track.src = URL.createObjectURL(new Blob([text], { type: "text/vtt" }));
         video.appendChild(track);
       }).catch(function () {});

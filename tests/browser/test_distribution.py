@@ -82,9 +82,14 @@ def _plays(page, selector: str) -> None:
 
 
 def _captions_loaded(page, selector: str) -> None:
-    page.wait_for_function(f"() => {{ const v = document.querySelector({selector!r}); const t = v && v.textTracks[0]; "
-                           "return t && t.mode === 'showing' && t.cues && t.cues.length === 1 "
-                           "&& t.cues[0].text === 'Made for the trail'; }", timeout=15_000)
+    """The captions track is there to be chosen, but not shown: the words are drawn into the
+    video, and a shown track would put them on screen twice."""
+    page.wait_for_function(f"() => {{ const v = document.querySelector({selector!r}); return v && v.textTracks[0]; }}")
+    assert page.evaluate(f"() => document.querySelector({selector!r}).textTracks[0].mode") != "showing"
+    page.evaluate(f"() => {{ document.querySelector({selector!r}).textTracks[0].mode = 'hidden'; }}")
+    page.wait_for_function(f"() => {{ const t = document.querySelector({selector!r}).textTracks[0]; "
+                           "return t.cues && t.cues.length === 1 && t.cues[0].text === 'Made for the trail'; }",
+                           timeout=15_000)
 
 
 def test_a_share_link_unfurls_plays_logged_out_and_dies_when_revoked(page, browser, live_server, finished):
