@@ -177,9 +177,9 @@
     const field = event.target;
     if (!field.dataset || !field.dataset.counter) return;
     const counter = document.getElementById(field.dataset.counter);
-    const max = parseInt(field.getAttribute("maxlength") || "500", 10);
+    const max = parseInt(field.dataset.counterMax || field.getAttribute("maxlength") || "500", 10);
     counter.querySelector("[data-count]").textContent = field.value.length;
-    counter.classList.toggle("over", field.value.length >= max);
+    counter.classList.toggle("over", field.value.length > max || (field.maxLength > 0 && field.value.length >= max));
   });
 
   // Row selection (products for bulk generation, videos for bulk actions): select-all on the

@@ -4,6 +4,8 @@ out of reach of other workspaces."""
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -100,6 +102,13 @@ def test_the_generate_form_shows_the_preview_beside_its_button(client, workspace
     assert clip_facts(clip.data, tmp_path)[0] == (640, 360)
     refused = client.post("/videos/preview", data={**form, "template": ""}, headers={"HX-Request": "true"})
     assert "field-error" in refused.get_data(as_text=True) and "<video" not in refused.get_data(as_text=True)
+    refused = client.post("/videos/preview", data={**form, "duration": "60", "script": "word " * 130},
+                          headers={"HX-Request": "true"}).get_data(as_text=True)
+    errors = [unescape(e) for e in re.findall(r'<small class="field-error"[^>]*>(.*?)</small>', refused)]
+    # every problem at once, each named by its label, none by the contract's field path
+    assert errors[0].startswith("Length (seconds): Must be between 5 and 30 seconds"), errors
+    assert errors[1].startswith("Script: what the voiceover says, line by line: "), errors
+    assert len(errors) == 2 and "options." not in refused
 
 
 def test_the_template_picker_shows_previews_in_the_chosen_shape(client, api, workspace):

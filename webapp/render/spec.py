@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..limits import MAX_IMAGES, MAX_INSTRUCTIONS, MAX_SCRIPT_CHARS, MAX_SCRIPT_LINES
 from .brand import DEFAULT_BRAND, Brand
 from .layout import Box, Layout
 
@@ -20,13 +21,6 @@ MAX_DURATION = 30.0
 DEFAULT_DURATION = 8.0  # a video with neither a voice nor a chosen duration
 VOICE_START_S = 0.4  # the voice starts after the opening fade
 END_CARD_S = 2.0  # after the last word: room for the end card
-MAX_IMAGES = 10
-MAX_INSTRUCTIONS = 500
-# what a script may be (the generate form checks the same, with the same numbers)
-MAX_SCRIPT_LINES = 8
-# ~27 s of speech at the voice's natural pace (~19 characters a second), which the voice can
-# pick up to fit 30 s with the pauses and the end card: room for 500 characters of instructions
-MAX_SCRIPT_CHARS = 520
 
 
 def speech_room(duration: float | None) -> float:

@@ -28,6 +28,7 @@ from wtforms.validators import (
 from .. import accounts
 from ..generation import choice, service
 from ..generation.errors import GenerationError
+from ..limits import MAX_SCRIPT_CHARS
 
 
 def valid_email(form, field) -> None:
@@ -137,7 +138,9 @@ class GenerateForm(VideoChoices):
     product_id = SelectField("Product", coerce=str, validate_choice=False)
     template = HiddenField("Template", default="product_showcase")
     custom_instructions = TextAreaField("Custom instructions", render_kw={"maxlength": 500, "rows": 3})
-    script = TextAreaField("Script: what the voiceover says, line by line", render_kw={"rows": 5})
+    # counted as it is typed; not cut off at the limit (maxlength would cut a pasted script short)
+    script = TextAreaField("Script: what the voiceover says, line by line",
+                           render_kw={"rows": 5, "data-counter": "script-hint", "data-counter-max": MAX_SCRIPT_CHARS})
     script_edited = HiddenField(default="")  # set by the page once the merchant types in the script
     submission = HiddenField()  # this form's one-time token: sent twice as it is, it makes one video
     captions = TextAreaField("Captions (one per line, spread over the video; replace the word-by-word captions)",

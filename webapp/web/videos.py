@@ -195,12 +195,13 @@ def script():
 @bp.post("/videos/preview")
 def preview():
     """The generate form's instant preview: a 3.5 s, 360p clip of what the form describes, made
-    here in about a second, free. A reason beside the button when it cannot be made."""
+    here in about a second, free. Every reason it cannot be made beside the button, each naming
+    its field by its label."""
     form = GenerateForm()
     try:
         digest = previews.instant_preview(g.workspace, contract.parse(contract.PreviewRequest, form.request_data()))
     except GenerationError as error:
-        return render_template("partials/instant_preview.html", error=error.message)
+        return render_template("partials/instant_preview.html", errors=form.said(error))
     return render_template("partials/instant_preview.html", digest=digest, aspect=form.aspect_ratio.data)
 
 
