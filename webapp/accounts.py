@@ -49,11 +49,21 @@ def checked_email(email: str) -> str:
     return normalized
 
 
+PASSWORD_LENGTHS = (8, 128)  # characters
+
+
+def checked_password(password: str) -> str:
+    """A new password as an account takes it (the forms check it with this too)."""
+    shortest, longest = PASSWORD_LENGTHS
+    if not shortest <= len(password) <= longest:
+        raise AccountError(f"A password has at least {shortest} characters (and at most {longest}).", "password")
+    return password
+
+
 def create_user(email: str, password: str, workspace_name: str, plan: str = "junior", name: str = "") -> User:
     """A user who owns a workspace (created if it does not exist; joined as owner otherwise)."""
     email = checked_email(email)
-    if len(password) < 8:
-        raise AccountError("The password must be at least 8 characters long.", "password")
+    checked_password(password)
     if not workspace_name.strip():
         raise AccountError("Name the workspace.", "workspace")
     if plan not in current_app.config["PLAN_LIMITS"]:
@@ -122,9 +132,7 @@ def change_password(user: User, current: str, new: str) -> None:
     """Sets a new password after checking the current one; ends the user's other sessions."""
     if not user.check_password(current):
         raise AccountError("The current password is wrong.", "current")
-    if len(new) < 8:
-        raise AccountError("The password must be at least 8 characters long.", "password")
-    user.set_password(new)
+    user.set_password(checked_password(new))
     db.session.commit()
     end_sessions(user)
 

@@ -74,6 +74,16 @@ def test_a_wrong_current_password_changes_nothing(app, workspace):
     assert _logged_in(client)
 
 
+def test_a_short_new_password_is_refused_beside_its_field_in_the_accounts_words(app, workspace):
+    client = _log_in(app)
+    response = client.post("/settings/password", data={"current": PASSWORD, "password": "short", "confirm": "short"})
+    assert response.status_code == 422
+    assert "A password has at least 8 characters (and at most 128)." in response.get_data(as_text=True)
+    assert _logged_in(client)
+    with pytest.raises(accounts.AccountError, match="at least 8 characters"):
+        accounts.change_password(db.session.get(User, workspace.memberships[0].user_id), PASSWORD, "short")
+
+
 def test_removal_from_a_workspace_ends_the_members_sessions(app, workspace):
     member = User(email="member@example.com", name="Member")
     member.set_password(PASSWORD)

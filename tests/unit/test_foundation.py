@@ -126,6 +126,7 @@ def test_setup_form_shows_errors_beside_fields_and_creates_nothing(app):
     assert response.status_code == 200
     assert page.count('class="field-error"') >= 3
     assert 'aria-invalid="true"' in page
+    assert "A password has at least 8 characters (and at most 128)." in page  # the account's rule, in its words
     with app.app_context():
         assert db.session.scalar(select(func.count(User.id))) == 0
 

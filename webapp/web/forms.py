@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from typing import ClassVar
 
 from flask_wtf import FlaskForm
@@ -31,18 +32,23 @@ from ..generation.errors import GenerationError
 from ..limits import MAX_SCRIPT_CHARS
 
 
-def valid_email(form, field) -> None:
-    """The email rule of ``accounts.checked_email``, beside the field."""
-    try:
-        accounts.checked_email(field.data or "")
-    except accounts.AccountError as error:
-        raise ValidationError(str(error)) from None
+def account_rule(check: Callable[[str], str]):
+    """A validator that applies one of the rules of ``accounts`` (``checked_email``,
+    ``checked_password``) beside the field, in that rule's words."""
+
+    def validate(form, field) -> None:
+        try:
+            check(field.data or "")
+        except accounts.AccountError as error:
+            raise ValidationError(str(error)) from None
+
+    return validate
 
 
 class SetupForm(FlaskForm):
     name = StringField("Your name", validators=[Length(max=120)])
-    email = EmailField("Email", validators=[DataRequired(), valid_email])
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=128)])
+    email = EmailField("Email", validators=[DataRequired(), account_rule(accounts.checked_email)])
+    password = PasswordField("Password", validators=[DataRequired(), account_rule(accounts.checked_password)])
     confirm = PasswordField(
         "Repeat the password", validators=[DataRequired(), EqualTo("password", "The passwords do not match.")]
     )
@@ -52,7 +58,7 @@ class SetupForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), valid_email])
+    email = EmailField("Email", validators=[DataRequired(), account_rule(accounts.checked_email)])
     password = PasswordField("Password", validators=[DataRequired()])
     remember = BooleanField("Keep me logged in")
     next = HiddenField()
@@ -60,7 +66,7 @@ class LoginForm(FlaskForm):
 
 class PasswordForm(FlaskForm):
     current = PasswordField("Current password", validators=[DataRequired()])
-    password = PasswordField("New password", validators=[DataRequired(), Length(min=8, max=128)])
+    password = PasswordField("New password", validators=[DataRequired(), account_rule(accounts.checked_password)])
     confirm = PasswordField(
         "Repeat the new password", validators=[DataRequired(), EqualTo("password", "The passwords do not match.")]
     )
