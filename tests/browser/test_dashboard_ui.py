@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from tests.browser.conftest import (
     BOTH_WIDTHS,
+    PHONE,
     assert_fits_the_width,
     axe_violations,
     cut_off_choices,
@@ -286,3 +287,20 @@ def test_settings_list_their_sections_and_a_new_token_shows_where_the_page_lands
     expect(tokens.locator("table")).to_contain_text("storefront widget")
     assert_fits_the_width(page)  # the tokens table scrolls in its box, the page does not
     assert page.watch.errors == []
+
+
+@pytest.mark.parametrize("viewport", [PHONE], ids=["390px"], indirect=True)
+def test_a_refused_generate_form_lands_a_phone_on_what_to_fix(page, live_app, shop, viewport):
+    log_in(page)
+    page.goto(f"/products/{shop['products'][0]}")
+    page.locator("summary", has_text="Options").click()
+    page.get_by_label("Length (seconds)").fill("60")
+    page.get_by_role("button", name="Generate video").click()
+    page.locator("#generate-confirm").get_by_role("button", name="Generate video").click()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_be_in_viewport()
+    expect(summary).to_contain_text("No video was made and nothing was counted. One thing to fix:")
+    summary.get_by_role("link", name="Length (seconds): Must be between 5 and 30 seconds.").click()
+    expect(page.get_by_label("Length (seconds)")).to_be_in_viewport()
+    assert [e for e in page.watch.errors if "422" not in e] == []  # the refusal's own status

@@ -179,6 +179,11 @@ def test_every_wrong_field_of_the_generate_form_is_shown_beside_it_at_once(clien
     assert field_error(page, "aspect_ratio").startswith("Must be one of")
     assert "120 characters" in field_error(page, "captions")
     assert page.count('aria-invalid="true"') == 4
+    # and listed at the top of the form, which takes the focus: on a phone the fields are far below
+    summary = page.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert "autofocus" in summary and "No video was made and nothing was counted. 4 things to fix:" in summary
+    assert '<a href="#duration">Length (seconds): Must be between 5 and 30 seconds.</a>' in summary
+    assert summary.count("<li>") == 4
     assert db.session.scalar(select(func.count(Video.id))) == 0
 
 
