@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -22,8 +23,8 @@ from webapp.render.stage import Look, with_products_found
 
 PACKSHOTS = [(p.key, i) for p in DEMO_PRODUCTS for i, s in enumerate(p.shots) if s.kind == "packshot"]
 SCENES = [(p.key, i) for p in DEMO_PRODUCTS for i, s in enumerate(p.shots) if s.kind == "scene"]
-# Cut-outs that score below 0.9 today: a lamp's glow, a mug's handle.
-KNOWN_WEAK = {("aurora-lamp", 0), ("nimbus-mug", 2)}
+# Cut-outs that score below 0.9 today: a lamp's glow.
+KNOWN_WEAK = {("aurora-lamp", 0)}
 
 
 def _save(tmp_path, key, position):
@@ -61,18 +62,23 @@ def test_cut_out_matches_the_true_silhouette(tmp_path, key, position, draft):
     assert 0 < (rgba[..., 3] % 255).sum()  # a feathered edge, not a hard stencil
 
 
-def test_the_hole_of_a_mug_handle_is_transparent(tmp_path):
-    shot, path = _save(tmp_path, "nimbus-mug", 0)
+@pytest.mark.parametrize("position", [0, 2])
+def test_the_hole_of_a_mug_handle_is_transparent_all_through(tmp_path, position):
+    """The hole shows the backdrop lit brighter than around the mug: a cream blob stayed in it
+    (on the paper sweep, the whole hole)."""
+    shot, path = _save(tmp_path, "nimbus-mug", position)
     cut = cut_out(path, tmp_path / "mug.png")
     rgba = np.asarray(Image.open(cut.path))
-    box = shot.product_box
-    # the handle is on the right: a row through its middle crosses body, hole, handle
-    row = int(box.y + box.h * 0.5)
-    truth = shot.mask[row, int(box.x):int(box.right)]
-    hole = np.nonzero(~truth)[0]
-    assert len(hole) > 10
-    hole_x = int(box.x) + int(np.median(hole))
-    assert rgba[row - int(cut.box.y), hole_x - int(cut.box.x), 3] < 30
+    alpha = np.zeros(shot.mask.shape, np.uint8)
+    x, y = int(cut.box.x), int(cut.box.y)
+    alpha[y:y + rgba.shape[0], x:x + rgba.shape[1]] = rgba[..., 3]
+    # the hole: what the true silhouette's outline encloses, a margin in from its edge
+    filled = shot.mask.astype(np.uint8).copy()
+    flood = np.zeros((filled.shape[0] + 2, filled.shape[1] + 2), np.uint8)
+    cv2.floodFill(filled, flood, (0, 0), 2)
+    hole = cv2.erode((filled == 0).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    assert hole.sum() > 500
+    assert (alpha[hole] < 30).mean() > 0.98
 
 
 @pytest.mark.parametrize("key,position", [("nimbus-mug", 0), ("stride-sneaker", 0), ("summit-bottle", 0),

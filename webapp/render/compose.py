@@ -35,6 +35,9 @@ DRAFT_GRABCUT_SIDE = 320  # for instant previews: nearly as close a cut, with a 
 GRABCUT_SEED = 1
 LEAK_WIDTH = 7  # px at GrabCut's size: a band thinner than this along the outline is no leak
 MODEL_SIDE = 80  # the backdrop's model is blurred on a copy about this long
+# A hole in a packshot's product stays this near the backdrop model (90 % of its pixels); the
+# model comes from around the product, and a hole is lit a little otherwise (a mug's handle: 29)
+HOLE_DISTANCE = 36
 COLOUR_BINS = np.array((8, 16, 16))  # L*, a*, b*: coarse in lightness (shading), fine in hue
 FOUND_AT_LEAST = 0.3  # share of a packshot's colours a scene's box holds when it is that product
 
@@ -96,21 +99,52 @@ def _flood_from_border(rgb: np.ndarray, tolerance: float) -> np.ndarray:
     (a floating range: it follows a gradient backdrop and a soft shadow) without crossing an
     edge: a dark product base meeting its own shadow or floor reflection has no colour step
     to stop a flood, but it has an edge."""
+    h, w = rgb.shape[:2]
+    step = max(1, min(h, w) // 64)
+    seeds = ([(x, 0) for x in range(0, w, step)] + [(x, h - 1) for x in range(0, w, step)]
+             + [(0, y) for y in range(0, h, step)] + [(w - 1, y) for y in range(0, h, step)])
+    return _flood(*_walled(rgb), tolerance, seeds)
+
+
+def _walled(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The photo smoothed, and a flood mask whose walls are its edges."""
     smooth = cv2.GaussianBlur(rgb, (0, 0), 1.0)
     h, w = smooth.shape[:2]
     edges = cv2.Canny(cv2.cvtColor(smooth, cv2.COLOR_RGB2GRAY), 24, 60)
     edges = cv2.dilate(edges, np.ones((2, 2), np.uint8))  # close one-pixel gaps in the outline
-    mask = np.zeros((h + 2, w + 2), np.uint8)
-    mask[1:-1, 1:-1] = (edges > 0).astype(np.uint8)  # non-zero: a wall the fill stops at
+    walls = np.zeros((h + 2, w + 2), np.uint8)
+    walls[1:-1, 1:-1] = (edges > 0).astype(np.uint8)  # non-zero: a wall the fill stops at
+    return smooth, walls
+
+
+def _flood(smooth: np.ndarray, walls: np.ndarray, tolerance: float, seeds: list[tuple[int, int]]) -> np.ndarray:
+    """Pixels reached from the (x, y) ``seeds`` without crossing a wall (``_walled``)."""
+    mask = walls.copy()
     flags = 4 | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
     diff = (tolerance,) * 3
-    step = max(1, min(h, w) // 64)
-    seeds = ([(x, 0) for x in range(0, w, step)] + [(x, h - 1) for x in range(0, w, step)]
-             + [(0, y) for y in range(0, h, step)] + [(w - 1, y) for y in range(0, h, step)])
     for x, y in seeds:
         if not mask[y + 1, x + 1]:
             cv2.floodFill(smooth, mask, (x, y), 0, diff, diff, flags)
     return mask[1:-1, 1:-1] == 255
+
+
+def _holes_of_backdrop(rgb: np.ndarray, enclosed_near: np.ndarray, distance: np.ndarray) -> np.ndarray:
+    """The backdrop seen through the product (the hole of a mug's handle). Lit otherwise than
+    around the product, only part of it is near the backdrop model there: each such part (of
+    at least a thousandth of the photo) is flooded up to its outline, and the flood is a hole
+    when nearly all of it stays near the model. A flood into the product itself (a cream vase
+    on a cream sweep) goes far from the model, and is left alone."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(enclosed_near.astype(np.uint8), connectivity=4)
+    deepest = cv2.distanceTransform(enclosed_near.astype(np.uint8), cv2.DIST_L2, 3)
+    holes = np.zeros_like(enclosed_near)
+    parts = 1 + np.nonzero(stats[1:, cv2.CC_STAT_AREA] >= enclosed_near.size // 1000)[0]
+    walled = _walled(rgb) if len(parts) else None
+    for label in parts:
+        at = int(np.argmax(np.where(labels == label, deepest, 0)))  # the farthest from its outline
+        flood = _flood(*walled, 3.0, [(at % rgb.shape[1], at // rgb.shape[1])])
+        if flood.any() and np.percentile(distance[flood], 90) < HOLE_DISTANCE:
+            holes |= flood
+    return holes
 
 
 def _backdrop_model(rgb: np.ndarray, background: np.ndarray) -> np.ndarray:
@@ -293,6 +327,7 @@ def cut_out(path: Path, out_png: Path, *, draft: bool = False) -> CutOut:
     # probably product, and its eroded core certainly is.
     seeds = np.full((h, w), cv2.GC_PR_FGD, np.uint8)
     near_backdrop = distance < 24  # also a faint floor reflection
+    near_backdrop |= _holes_of_backdrop(small, near_backdrop & ~flooded, distance)
     seeds[near_backdrop] = cv2.GC_PR_BGD
     certain_bg = cv2.erode(flooded.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=2).astype(bool)
     seeds[certain_bg] = cv2.GC_BGD
