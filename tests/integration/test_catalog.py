@@ -91,6 +91,16 @@ def test_bad_product_input_is_shown_beside_the_field(client, workspace, data, fi
     assert products_count() == 1
 
 
+def test_every_wrong_field_of_the_product_form_is_shown_at_once(client, workspace):
+    response = client.post("/products/new", data={"title": "", "price": "twelve bucks", "sku": "S" * 121})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert field_error(page, "title") == "The title is required."
+    assert field_error(page, "price") == "Price &#39;twelve bucks&#39; is not a number."
+    assert field_error(page, "sku") == "The SKU is at most 120 characters (this one has 121)."
+    assert products_count() == 0
+
+
 # -------------------------------------------------------------- edit ----
 
 

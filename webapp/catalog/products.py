@@ -122,14 +122,26 @@ def get_product(workspace: Workspace, product_id: Any) -> Product:
 def check_fields(
     *, external_key: Any, title: Any, sku: Any = "", description: Any = "", price: Any = None, vendor: Any = ""
 ) -> ProductFields:
-    return ProductFields(
-        external_key=clean_text(external_key, "external_key", "The external key", 255, required=True),
-        title=clean_text(title, "title", "The title", 255, required=True),
-        sku=clean_text(sku, "sku", "The SKU", 120),
-        description=clean_text(description, "description", "The description", MAX_DESCRIPTION, multiline=True),
-        price=price if isinstance(price, Decimal) else parse_price(price),
-        vendor=clean_text(vendor, "vendor", "The vendor", 255),
-    )
+    """The product's fields cleaned, or a CatalogError with every field's problem at once."""
+    checks = {
+        "external_key": lambda: clean_text(external_key, "external_key", "The external key", 255, required=True),
+        "title": lambda: clean_text(title, "title", "The title", 255, required=True),
+        "sku": lambda: clean_text(sku, "sku", "The SKU", 120),
+        "description": lambda: clean_text(description, "description", "The description", MAX_DESCRIPTION,
+                                          multiline=True),
+        "price": lambda: price if isinstance(price, Decimal) else parse_price(price),
+        "vendor": lambda: clean_text(vendor, "vendor", "The vendor", 255),
+    }
+    cleaned, refused = {}, []
+    for name, check in checks.items():
+        try:
+            cleaned[name] = check()
+        except CatalogError as error:
+            refused.append(error)
+    if refused:
+        raise CatalogError(refused[0].message, refused[0].field,
+                           problems=tuple(problem for error in refused for problem in error.problems))
+    return ProductFields(**cleaned)
 
 
 def _key_taken(workspace: Workspace, key: str, except_id: int | None = None) -> bool:
@@ -155,9 +167,9 @@ def _key_from_title(workspace: Workspace, title: str) -> str:
 
 def create_product(workspace: Workspace, **raw: Any) -> Product:
     """A new product; without an external key one is made from the title."""
-    if not clean_text(raw.get("external_key"), "external_key", "The external key", 255):
-        title = clean_text(raw.get("title"), "title", "The title", 255, required=True)
-        raw["external_key"] = _key_from_title(workspace, title)
+    if not str(raw.get("external_key") or "").strip():
+        # a key from whatever title was typed; check_fields refuses a bad title with the rest
+        raw["external_key"] = _key_from_title(workspace, str(raw.get("title") or ""))
     fields = check_fields(**raw)
     if _key_taken(workspace, fields.external_key):
         raise CatalogError(f"Another product already has the key {fields.external_key!r}.", "external_key")

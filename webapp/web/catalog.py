@@ -57,8 +57,10 @@ class ProductForm(FlaskForm):
         return {name: getattr(self, name).data or "" for name in ("title", "external_key", "sku", "price", "vendor", "description")}
 
     def show(self, error: CatalogError) -> None:
-        field = getattr(self, error.field or "", None) or self.title
-        field.errors = [*field.errors, error.message]
+        """Each problem beside its field, all at once."""
+        for name, message in error.problems:
+            field = getattr(self, name or "", None) or self.title
+            field.errors = [*field.errors, message]
 
 
 class ImageUploadForm(FlaskForm):
