@@ -147,6 +147,27 @@ def test_right_to_left_text_is_shaped_and_right_aligned(tmp_path):
     assert font.getlength(word) < sum(font.getlength(ch) for ch in word)
 
 
+def plate_columns(png: Path) -> tuple[int, int]:
+    """The first and last x of the caption plate (the drawn, opaque part of a state)."""
+    xs = np.nonzero(np.asarray(Image.open(png).convert("RGBA"))[..., 3] > 100)[1]
+    return int(xs.min()), int(xs.max())
+
+
+def test_captions_in_a_column_beside_the_product_keep_one_left_edge_and_centre_across_the_frame(tmp_path):
+    """Centred in a side column, the plate's left edge moved with every phrase, off the
+    left-aligned title above it."""
+    cues = [Cue(0.0, 1.0, "Multipoint"), Cue(1.0, 2.0, "Bluetooth for two devices")]
+    (tmp_path / "wide").mkdir(); (tmp_path / "tall").mkdir()
+    beside = make_track(tmp_path / "wide", 1280, 720, 30, 2.0, cues, avoid=[Box(660, 40, 580, 640)], highlight=False)
+    assert beside.box.x + beside.box.w / 2 < 0.4 * 1280  # the column left of the product
+    edges = [plate_columns(p) for p, _ in states(beside) if not p.name.startswith("caption_blank")]
+    assert [left for left, _ in edges] == [0, 0] and edges[0][1] < edges[1][1]
+    across = make_track(tmp_path / "tall", 720, 1280, 30, 2.0, cues, highlight=False)
+    width = int(across.box.w)
+    for left, right in (plate_columns(p) for p, _ in states(across) if not p.name.startswith("caption_blank")):
+        assert abs((left + right) / 2 - width / 2) <= 2  # centred
+
+
 def test_mixed_directions_keep_each_run_in_its_own_order():
     lamp, desk = "\u0645\u0635\u0628\u0627\u062d", "\u0645\u0643\u062a\u0628"
     words = [lamp, "USB-C", "charging", "49", desk]

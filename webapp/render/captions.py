@@ -252,7 +252,10 @@ def make_track(workdir: Path, width: int, height: int, fps: int, duration: float
     fitted = _fitting_size(fonts, cues, size, inner_w, max_lines, max_h=int(box.h) - 2 * pad_y)
     if fitted != size:
         size, line_h = fitted, _line_height(fonts, fitted)
-    painter = _Painter(fonts, size, line_h, (int(box.w), int(box.h)), (pad_x, pad_y), style, max_lines)
+    # a box centred in the frame centres its phrases; a column beside the product keeps them
+    # flush with its edge, under the title there, instead of a plate edge that moves per phrase
+    painter = _Painter(fonts, size, line_h, (int(box.w), int(box.h)), (pad_x, pad_y), style, max_lines,
+                       centred=abs(box.x + box.w / 2 - width / 2) < 0.05 * width)
     states: list[tuple[int, Path, int | None]] = []  # (first frame, png, cue index)
     blank = painter.blank(workdir / "caption_blank.png")
     frames_total = max(1, round(duration * fps))
@@ -393,9 +396,9 @@ def _fitting_size(fonts: FontSet, cues: Sequence[Cue], size: int, max_w: int, ma
 
 class _Painter:
     def __init__(self, fonts: FontSet, size: int, line_h: int, canvas: tuple[int, int],
-                 pad: tuple[int, int], style: CaptionStyle, max_lines: int) -> None:
+                 pad: tuple[int, int], style: CaptionStyle, max_lines: int, *, centred: bool = True) -> None:
         self.fonts, self.size, self.line_h, self.canvas, self.pad = fonts, size, line_h, canvas, pad
-        self.style, self.max_lines = style, max_lines
+        self.style, self.max_lines, self.centred = style, max_lines, centred
         self.font: Font = fonts.font(size, True)
         self.stroke = fonts.stroke(size, True)
         self.space = self.font.getlength(" ")
@@ -408,7 +411,8 @@ class _Painter:
 
     def state(self, path: Path, cue: Cue, lit: int | None) -> Path:
         """The phrase of ``cue`` with word ``lit`` in the accent colour, at the bottom of the
-        canvas: centred, or flush right when the text reads right to left."""
+        canvas: centred (``centred``) or flush left, and flush right when the text reads right
+        to left."""
         words = cue.text.split()
         if cue.words:
             words = [w.text for w in cue.words]
@@ -422,7 +426,7 @@ class _Painter:
         rtl = is_rtl(cue.text)
         plate_w = min(cw, round(max(row_w) + 2 * pad_x))
         plate_h = min(ch, len(rows) * self.line_h + 2 * pad_y)
-        plate_x = cw - plate_w if rtl else (cw - plate_w) // 2
+        plate_x = cw - plate_w if rtl else (cw - plate_w) // 2 if self.centred else 0
         plate_y = ch - plate_h
         im = Image.new("RGBA", self.canvas, (0, 0, 0, 0))
         d = ImageDraw.Draw(im)
@@ -430,8 +434,11 @@ class _Painter:
                             radius=round(self.size * 0.28), fill=self.style.plate)
         for r, row in enumerate(rows):
             y = plate_y + pad_y + r * self.line_h + self.stroke
-            # right to left: the line flush with the plate's right edge; else centred
-            x = plate_x + plate_w - pad_x - row_w[r] if rtl else plate_x + (plate_w - row_w[r]) / 2
+            # right to left: the line flush with the plate's right edge; else centred or flush left
+            if rtl:
+                x = plate_x + plate_w - pad_x - row_w[r]
+            else:
+                x = plate_x + (plate_w - row_w[r]) / 2 if self.centred else plate_x + pad_x
             for i in visual_order([words[k] for k in row], rtl):
                 k = row[i]
                 self._word(d, words[k], x, y, k == lit)
