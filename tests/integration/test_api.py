@@ -4,6 +4,7 @@ errors. Every response is checked against the OpenAPI description by the ``api``
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -95,6 +96,7 @@ def test_answers_allow_cross_origin_reads(api):
 
 def test_products_list_with_every_field(api, workspace, owner):
     mug = make_product(workspace, "Trail Mug", key="trail-mug", price="19.50")
+    mug.compare_at_price, mug.url = Decimal("24.00"), "https://shop.example.com/products/trail-mug"
     make_product(workspace, "Lamp", images=0, key="lamp", price=None)
     completed_video(workspace, owner, mug, "lifestyle")
 
@@ -103,11 +105,12 @@ def test_products_list_with_every_field(api, workspace, owner):
     data = response.get_json()["data"]
     assert data["pagination"] == {"total": 2, "page": 1, "limit": 20, "totalPages": 1, "hasNext": False, "hasPrev": False}
     lamp, listed = data["products"]  # ordered by title
-    assert lamp["title"] == "Lamp" and lamp["price"] is None and lamp["images"] == []
+    assert lamp["title"] == "Lamp" and lamp["price"] is None and lamp["images"] == [] and lamp["url"] is None
     assert listed["id"] == mug.id
     assert listed["externalKey"] == "trail-mug"
     assert listed["sku"] == "SKU-1"
-    assert listed["price"] == "19.50"
+    assert listed["price"] == "19.50" and listed["compareAtPrice"] == "24.00"
+    assert listed["url"] == "https://shop.example.com/products/trail-mug"
     assert listed["description"] == mug.description
     assert listed["videoTemplates"] == ["lifestyle"]
     assert [i["position"] for i in listed["images"]] == [0, 1]

@@ -70,6 +70,9 @@ def test_a_price_is_read_as_the_merchant_wrote_it_decimal_comma_or_point(client,
     assert str(db.session.scalar(select(Product.price))) == stored
 
 
+NOT_A_PAGE = "The product page &#39;{}&#39; is not an http(s) URL, e.g. https://shop.example.com/products/mug."
+
+
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
@@ -81,6 +84,10 @@ def test_a_price_is_read_as_the_merchant_wrote_it_decimal_comma_or_point(client,
         ({"title": "Mug", "price": "-1"}, "price", "Price must be zero or more."),
         ({"title": "Mug", "external_key": "taken"}, "external_key", "Another product already has the key &#39;taken&#39;."),
         ({"title": "Mug", "sku": "S" * 121}, "sku", "The SKU is at most 120 characters (this one has 121)."),
+        ({"title": "Mug", "compare_at_price": "soon"}, "compare_at_price",
+         "Compare-at price &#39;soon&#39; is not a number."),
+        ({"title": "Mug", "url": "shop.example.com/mug"}, "url", NOT_A_PAGE.format("shop.example.com/mug")),
+        ({"title": "Mug", "url": "javascript:alert(1)"}, "url", NOT_A_PAGE.format("javascript:alert(1)")),
     ],
 )
 def test_bad_product_input_is_shown_beside_the_field(client, workspace, data, field, message):
@@ -120,6 +127,26 @@ def test_edit_a_product(client, workspace):
     assert bad.status_code == 422
     assert field_error(bad.get_data(as_text=True), "price") == "Price has at most two decimals."
     assert fresh(product).price is None
+
+
+def test_the_compare_at_price_and_the_product_page_are_typed_in_the_form(client, workspace):
+    """What the end card needs of a product — the was-price and where to buy — the merchant can
+    type: before, only the demo catalog had them."""
+    response = client.post("/products/new", data={"title": "Mug", "price": "19,00", "compare_at_price": "24,00",
+                                                   "url": " https://shop.example.com/products/mug "})
+    assert response.status_code == 302
+    product = db.session.scalar(select(Product))
+    assert (str(product.compare_at_price), product.url) == ("24.00", "https://shop.example.com/products/mug")
+    assert (product.price_label, product.compare_at_label) == ("$19.00", "$24.00")
+    page = client.get(f"/products/{product.id}/edit").get_data(as_text=True)
+    assert 'value="24.00"' in page and 'value="https://shop.example.com/products/mug"' in page
+    detail = client.get(f"/products/{product.id}").get_data(as_text=True)
+    assert '<del aria-label="was $24.00">$24.00</del>' in detail
+
+    cleared = client.post(f"/products/{product.id}/edit", data={"title": "Mug", "external_key": product.external_key,
+                                                                 "price": "19.00", "compare_at_price": "", "url": ""})
+    assert cleared.status_code == 302
+    assert (fresh(product).compare_at_price, fresh(product).url) == (None, None)
 
 
 def test_another_workspaces_product_is_not_found(app, workspace):

@@ -94,6 +94,12 @@ def product_images(key: str) -> list[ProductImage]:
     return list(product.images)
 
 
+def fresh(product: Product) -> Product:
+    db.session.commit()
+    db.session.expire_all()
+    return db.session.get(Product, product.id)
+
+
 def count(model) -> int:
     return db.session.scalar(select(func.count(model.id)))
 
@@ -174,6 +180,38 @@ def test_a_shopify_export_is_imported_and_reimported(workspace):
     again = importer.import_file(workspace, SHOPIFY_EXPORT)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
     assert count(Product) == 2 and count(ProductImage) == 3
+
+
+def test_the_was_price_and_the_product_page_are_imported_and_a_file_changes_only_its_columns(workspace):
+    """Shopify's Variant Compare At Price and Reelboard's compare_at_price and url columns reach
+    the product (the end card's struck-through price and QR code). A Shopify export has no store
+    address, so the product page typed by hand stays through its re-import; a Reelboard file
+    without a price column leaves the prices alone, as one without image_urls leaves the images."""
+    header = "Handle,Title,Variant SKU,Variant Price,Variant Compare At Price\n"
+    importer.import_file(workspace, (header + "tee,Tee,TEE-S,25.00,32.00\n").encode())
+    tee = db.session.scalar(select(Product).filter_by(external_key="tee"))
+    assert (str(tee.price), str(tee.compare_at_price), tee.compare_at_label) == ("25.00", "32.00", "$32.00")
+    products.update_product(workspace, tee.id, external_key="tee", title="Tee", sku="TEE-S", price="25.00",
+                            compare_at_price="32.00", url="https://shop.example.com/products/tee")
+
+    again = importer.import_file(workspace, (header + "tee,Tee,TEE-S,25.00,30.00\n").encode())
+    assert (again.updated, again.unchanged) == (1, 0)
+    tee = fresh(tee)
+    assert (str(tee.compare_at_price), tee.url) == ("30.00", "https://shop.example.com/products/tee")
+
+    rows = "external_key,title,compare_at_price,url\ntee,Tee,,https://shop.example.com/tee-2\n"
+    report = importer.import_file(workspace, rows.encode())
+    assert report.updated == 1
+    tee = fresh(tee)
+    assert (str(tee.price), tee.compare_at_price, tee.url) == ("25.00", None, "https://shop.example.com/tee-2")
+    assert importer.import_file(workspace, rows.encode()).unchanged == 1
+
+    refused = importer.import_file(workspace, b"external_key,title,url,compare_at_price\nmug,Mug,ftp://x/mug,\n"
+                                              b"cup,Cup,,lots\n")
+    assert [(r.line, r.reason) for r in refused.rejected] == [
+        (2, "url: The product page 'ftp://x/mug' is not an http(s) URL, e.g. https://shop.example.com/products/mug."),
+        (3, "compare_at_price: Compare-at price 'lots' is not a number."),
+    ]
 
 
 def test_a_broken_file_imports_nothing(workspace):

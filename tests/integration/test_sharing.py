@@ -17,8 +17,10 @@ from tests.integration.api_support import (
     other_api_fixture,  # noqa: F401 (fixture)
     queue_video,
 )
+from webapp.catalog import products
 from webapp.extensions import db
-from webapp.generation import sharing
+from webapp.generation import brand, sharing
+from webapp.generation.contract import BrandUpdate, parse
 from webapp.models import ShareLink, Video, utcnow
 from webapp.storage import current_storage
 
@@ -224,3 +226,43 @@ def test_the_api_shares_and_revokes(app, api, other_api, shop, workspace, owner)
     assert api.delete(f"/api/v1/videos/{shop['video']}/share").status_code == 204
     assert app.test_client().get(path).status_code == 404
     assert api.delete(f"/api/v1/videos/{shop['video']}/share").status_code == 204  # nothing left to revoke
+
+
+def _png_logo() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGBA", (64, 32), (200, 40, 40, 255)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_the_page_offers_what_the_end_card_offers(app, client, shop, workspace):
+    """A shopper who watched can buy: the page shows the price (the was-price struck through),
+    the brand's logo, and its call to action leading where the end card's QR code leads — the
+    product's page, else the brand's link; no button when there is neither."""
+    path = _share(client, shop["video"])
+    visitor = app.test_client()
+    html = visitor.get(path).get_data(as_text=True)
+    assert "$19.00" in html and "<del" not in html
+    assert "share-cta" not in html and "share-logo" not in html  # nothing to buy from yet, no logo
+    assert visitor.get(f"{path}/logo").status_code == 404
+
+    brand.update_brand(workspace, parse(BrandUpdate, {"ctaText": "Get yours", "ctaUrl": "https://shop.example.com"}))
+    brand.set_logo(workspace, _png_logo())
+    html = visitor.get(path).get_data(as_text=True)
+    assert re.search(r'<a class="share-cta" role="button" href="https://shop.example.com/"[^>]*>Get yours</a>', html)
+    assert f'<img class="share-logo" src="{path}/logo"' in html
+    logo = visitor.get(f"{path}/logo")
+    assert logo.status_code == 200 and logo.mimetype == "image/png"
+
+    product = _fresh(Video, shop["video"]).product
+    products.update_product(workspace, product.id, external_key=product.external_key, title=product.title,
+                            price="19.00", compare_at_price="24,00", url="https://shop.example.com/products/trail-mug")
+    html = visitor.get(path).get_data(as_text=True)
+    assert '<del aria-label="was $24.00">$24.00</del>' in html
+    assert 'href="https://shop.example.com/products/trail-mug"' in html
+
+    sharing.revoke_share(workspace, shop["video"])
+    assert visitor.get(f"{path}/logo").status_code == 404  # the logo goes with the link

@@ -54,7 +54,7 @@ class EndpointCreate(Contract):
 
 
 class ShareLink(Out):
-    url: Url = Field(description="The public page: no login, nothing of the workspace but the video and its title.")
+    url: Url = Field(description="The public page: no login; the video, its product's title and price, and the brand's logo and call to action.")
     expires_at: Timestamp | None
 
 

@@ -44,8 +44,8 @@ def product(product: Product, video_templates: Iterable[str]) -> schemas.Product
     return schemas.Product(
         id=product.id, external_key=product.external_key, title=product.title, sku=product.sku,
         description=product.description, price=_money(product.price),
-        compare_at_price=_money(product.compare_at_price), vendor=product.vendor, marketplace=product.marketplace,
-        images=[image(i) for i in product.images], video_templates=sorted(video_templates),
+        compare_at_price=_money(product.compare_at_price), vendor=product.vendor, url=product.url,
+        marketplace=product.marketplace, images=[image(i) for i in product.images], video_templates=sorted(video_templates),
         created_at=iso(product.created_at), updated_at=iso(product.updated_at),
     )
 

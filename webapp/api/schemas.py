@@ -103,6 +103,8 @@ class Product(Out):
     price: Price | None = Field(description="A decimal, as a string.")
     compare_at_price: Price | None = Field(description="The price before a discount, when there is one.")
     vendor: str
+    url: str | None = Field(description="The product's page in the store: the end card's QR code and the share "
+                                        "page's button lead there.")
     marketplace: str
     images: list[ProductImage]
     video_templates: list[str] = Field(description="Templates this product has a completed video with.")

@@ -1,10 +1,12 @@
 """Importing products from CSV: Reelboard's own columns, or a Shopify product export.
 
 Reelboard's columns: external_key, title (required), sku, description, price, vendor,
-image_urls (``|``-separated). Shopify's export: rows grouped by Handle (the external key);
-Title, Body (HTML) as plain text, Vendor, the first variant's Variant SKU and Variant Price,
-every distinct Image Src ordered by Image Position, then the Variant Images. Other columns
-are ignored.
+compare_at_price, url (the product's page), image_urls (``|``-separated). Shopify's export:
+rows grouped by Handle (the external key); Title, Body (HTML) as plain text, Vendor, the first
+variant's Variant SKU, Variant Price and Variant Compare At Price, every distinct Image Src
+ordered by Image Position, then the Variant Images. Other columns are ignored. A file changes
+only the fields it has columns for: a product's page typed by hand stays through a Shopify
+export, which has none.
 
 An import is planned first (read the file, compare with the catalog, nothing written), which
 is what the preview shows, then applied in one transaction with a constant number of
@@ -31,7 +33,14 @@ from .. import media
 from ..extensions import db
 from ..models import ImageStatus, Product, ProductImage, Workspace, utcnow
 from ..numbers import parse_int
-from .products import CatalogError, ProductFields, check_fields, parse_price
+from .products import (
+    HTTP_URL,
+    MAX_URL,
+    CatalogError,
+    ProductFields,
+    check_fields,
+    parse_price,
+)
 
 # Shopify bodies can be long; the csv module's default limit (128 KiB a field) is too small.
 csv.field_size_limit(16 * 1024 * 1024)
@@ -40,20 +49,23 @@ REELBOARD = "reelboard"
 SHOPIFY = "shopify"
 FORMAT_NAMES = {REELBOARD: "Reelboard CSV", SHOPIFY: "Shopify product export"}
 REELBOARD_REQUIRED = ("external_key", "title")
-REELBOARD_OPTIONAL = ("sku", "description", "price", "vendor", "image_urls")
+REELBOARD_OPTIONAL = ("sku", "description", "price", "vendor", "compare_at_price", "url", "image_urls")
 SHOPIFY_REQUIRED = ("handle", "title")
 SHOPIFY_COLUMNS = {
     "handle": "Handle", "title": "Title", "body": "Body (HTML)", "vendor": "Vendor", "sku": "Variant SKU",
     "price": "Variant Price", "image": "Image Src", "image_position": "Image Position", "variant_image": "Variant Image",
-    "option": "Option1 Value",
+    "option": "Option1 Value", "compare_at": "Variant Compare At Price",
 }
 # Which column an error about a product field is reported against, in a Shopify export.
 SHOPIFY_FIELD_COLUMNS = {
     "external_key": "Handle", "title": "Title", "description": "Body (HTML)", "vendor": "Vendor",
-    "sku": "Variant SKU", "price": "Variant Price", "image": "Image Src",
+    "sku": "Variant SKU", "price": "Variant Price", "compare_at_price": "Variant Compare At Price", "image": "Image Src",
 }
+# A product's own fields, as ProductFields names them; a file changes those it has a column for.
+FIELDS = tuple(name for name in ProductFields.__dataclass_fields__)
+# A Shopify export has no store address, so no product page: the one typed here stays.
+SHOPIFY_CARRIES = frozenset(FIELDS) - {"url"}
 DELIMITERS = (",", ";", "\t")
-MAX_URL = 2048
 CHUNK = 500  # keys per IN (...) query
 
 
@@ -92,6 +104,7 @@ class ParsedFile:
     rejected: list[Rejected]
     notes: list[Note]
     rows: int
+    carried: frozenset[str]  # the fields the file has columns for; it leaves the others as they are
 
 
 # --------------------------------------------------------------- reading ----
@@ -160,14 +173,13 @@ def _cell(row: Sequence[str], columns: dict[str, int], name: str) -> str:
     return row[index] if index is not None and index < len(row) else ""
 
 
-_HTTP_URL = re.compile(r"https?://[^/?#\s]+(?:[/?#]\S*)?", re.IGNORECASE)
 
 
 def _check_urls(urls: Iterable[str], column: str) -> tuple[str, ...]:
     """Distinct, in order; each an http(s) URL with a host (fetching checks the address)."""
     distinct = tuple(dict.fromkeys(url.strip() for url in urls if url.strip()))
     for url in distinct:
-        if len(url) > MAX_URL or not _HTTP_URL.fullmatch(url):
+        if len(url) > MAX_URL or not HTTP_URL.fullmatch(url):
             raise CatalogError(f"{url[:80]!r} is not an http(s) URL.", column)
     return distinct
 
@@ -199,7 +211,8 @@ def _read_reelboard(text: str, delimiter: str, columns: dict[str, int]) -> Parse
         try:
             fields = check_fields(
                 external_key=key, title=values["title"], sku=values["sku"], description=values["description"],
-                price=values["price"], vendor=values["vendor"],
+                price=values["price"], vendor=values["vendor"], compare_at_price=values["compare_at_price"],
+                url=values["url"],
             )
             urls = _check_urls(values["image_urls"].split("|"), "image_urls") if has_images else None
         except CatalogError as error:
@@ -212,7 +225,7 @@ def _read_reelboard(text: str, delimiter: str, columns: dict[str, int]) -> Parse
         parsed = ParsedProduct(line, fields, urls, "")
         _limit_images(parsed, notes)
         products.append(parsed)
-    return ParsedFile(REELBOARD, products, rejected, notes, rows)
+    return ParsedFile(REELBOARD, products, rejected, notes, rows, frozenset(FIELDS).intersection(columns))
 
 
 @dataclass(slots=True)
@@ -221,7 +234,7 @@ class _ShopifyGroup:
     title: str = ""
     body: str = ""
     vendor: str = ""
-    variant: tuple[str, str] | None = None  # (sku, price) of the first variant row
+    variant: tuple[str, str, str] | None = None  # (sku, price, compare-at price) of the first variant row
     variant_line: int = 0
     images: list[tuple[int, int, str]] = field(default_factory=list)  # (position, order, url)
     variant_images: list[str] = field(default_factory=list)
@@ -246,7 +259,7 @@ def _read_shopify(text: str, delimiter: str, columns: dict[str, int]) -> ParsedF
         group.body = group.body or value["body"]
         group.vendor = group.vendor or value["vendor"]
         if group.variant is None and (value["sku"].strip() or value["price"].strip() or value["option"].strip()):
-            group.variant, group.variant_line = (value["sku"], value["price"]), line
+            group.variant, group.variant_line = (value["sku"], value["price"], value["compare_at"]), line
         if value["image"].strip():
             position = value["image_position"].strip()
             order = len(group.images)
@@ -257,25 +270,25 @@ def _read_shopify(text: str, delimiter: str, columns: dict[str, int]) -> ParsedF
     products: list[ParsedProduct] = []
     notes: list[Note] = []
     for handle, group in groups.items():
-        sku, price = group.variant or ("", "")
+        sku, price, compare_at = group.variant or ("", "", "")
         try:
             if not group.title.strip():
                 raise CatalogError("Title is empty on every row of this product.", "title")
             fields = check_fields(
                 external_key=handle, title=group.title, sku=sku, description=html_to_text(group.body),
-                price=parse_price(price, "price"), vendor=group.vendor,
+                price=parse_price(price, "price"), vendor=group.vendor, compare_at_price=compare_at,
             )
             ordered = [url for _, _, url in sorted(group.images)]
             urls = _check_urls([*ordered, *group.variant_images], "image")
         except CatalogError as error:
-            line = group.variant_line if error.field == "price" else group.line
+            line = group.variant_line if error.field in ("price", "compare_at_price") else group.line
             rejected.append(Rejected(line, _reason(error, SHOPIFY_FIELD_COLUMNS), handle))
             continue
         parsed = ParsedProduct(group.line, fields, urls, SHOPIFY)
         _limit_images(parsed, notes)
         products.append(parsed)
     rejected.sort(key=lambda r: r.line)
-    return ParsedFile(SHOPIFY, products, rejected, notes, rows)
+    return ParsedFile(SHOPIFY, products, rejected, notes, rows, SHOPIFY_CARRIES)
 
 
 # Shopify bodies are HTML written by its editor: regular expressions are enough, and ten times
@@ -346,7 +359,7 @@ def plan(workspace: Workspace, data: bytes) -> ImportPlan:
     if not parsed.rows:
         raise ImportRefused("The file has a header but no product rows.")
     existing = _existing(workspace, [p.fields.external_key for p in parsed.products])
-    actions = [_action(product, existing.get(product.fields.external_key)) for product in parsed.products]
+    actions = [_action(product, existing.get(product.fields.external_key), parsed.carried) for product in parsed.products]
     return ImportPlan(parsed, actions, existing)
 
 
@@ -356,15 +369,15 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
 
 
 def _existing(workspace: Workspace, keys: list[str]) -> dict[str, _Existing]:
-    value_columns = (Product.title, Product.sku, Product.description, Product.price, Product.vendor)
+    names = [name for name in FIELDS if name != "external_key"]
     products: dict[int, tuple[str, dict[str, Any]]] = {}
     for chunk in _chunks(keys):
         rows = db.session.execute(
-            select(Product.id, Product.external_key, *value_columns)
+            select(Product.id, Product.external_key, *(getattr(Product, name) for name in names))
             .where(Product.workspace_id == workspace.id, Product.external_key.in_(chunk))
         )
         for product_id, key, *values in rows:
-            products[product_id] = (key, dict(zip(("title", "sku", "description", "price", "vendor"), values, strict=True)))
+            products[product_id] = (key, dict(zip(names, values, strict=True)))
     images: dict[int, list[tuple[int, str, str | None]]] = {product_id: [] for product_id in products}
     uploaded: dict[int, int] = dict.fromkeys(products, 0)
     for chunk in _chunks(list(products)):
@@ -392,11 +405,11 @@ def _wanted_urls(product: ParsedProduct, existing: _Existing | None) -> tuple[st
     return product.image_urls[: max(0, room)]
 
 
-def _action(product: ParsedProduct, existing: _Existing | None) -> str:
+def _action(product: ParsedProduct, existing: _Existing | None, carried: frozenset[str]) -> str:
     if existing is None:
         return CREATE
     wanted = product.fields.as_values()
-    if any(wanted[name] != value for name, value in existing.values.items()):
+    if any(wanted[name] != value for name, value in existing.values.items() if name in carried):
         return UPDATE
     urls = _wanted_urls(product, existing)
     if urls is not None and urls != tuple(url for _, url, _ in existing.url_images):
@@ -463,7 +476,9 @@ def _write(workspace: Workspace, import_plan: ImportPlan) -> tuple[ImportReport,
     if updates:
         db.session.execute(
             update(Product),
-            [{"id": existing[p.fields.external_key].id, "updated_at": now, **p.fields.as_values()} for p in updates],
+            [{"id": existing[p.fields.external_key].id, "updated_at": now,
+              **{name: value for name, value in p.fields.as_values().items() if name in parsed.carried}}
+             for p in updates],
         )
     stale_ids: list[int] = []
     repositioned: list[dict[str, Any]] = []

@@ -30,6 +30,8 @@ from . import images
 
 MAX_PRICE = Decimal("9999999999.99")  # products.price is NUMERIC(12, 2)
 MAX_DESCRIPTION = 50_000
+MAX_URL = 2048  # products.url
+HTTP_URL = re.compile(r"https?://[^/?#\s]+(?:[/?#]\S*)?", re.IGNORECASE)
 PRODUCT_BUSY = (
     "This product has a video being generated. Cancel it or wait until it finishes, then delete the product."
 )
@@ -52,11 +54,14 @@ class ProductFields:
     description: str = ""
     price: Decimal | None = None
     vendor: str = ""
+    compare_at_price: Decimal | None = None
+    url: str | None = None
 
     def as_values(self) -> dict[str, Any]:
         return {
             "external_key": self.external_key, "title": self.title, "sku": self.sku,
             "description": self.description, "price": self.price, "vendor": self.vendor,
+            "compare_at_price": self.compare_at_price, "url": self.url,
         }
 
 
@@ -76,10 +81,11 @@ _COMMA_GROUPS = re.compile(r"-?\d{1,3}(,\d{3})+")  # 1,299 or 12,500: thousands
 _DECIMAL_COMMA = re.compile(r"-?\d*,\d{1,2}")  # 12,5 or 12,50: cents
 
 
-def parse_price(value: Any, field: str = "price") -> Decimal | None:
+def parse_price(value: Any, field: str = "price", label: str = "Price") -> Decimal | None:
     """A price as merchants write it — ``19.99``, ``1,299.00``, ``1.299,00``, ``12,50``,
     ``1 299,00 €`` — (a currency sign is ignored); empty is None. Of a comma and a point, the last
-    is the decimal mark; a lone comma is one when 1 or 2 digits follow it, else it groups thousands."""
+    is the decimal mark; a lone comma is one when 1 or 2 digits follow it, else it groups thousands.
+    ``label`` names the price in the messages."""
     shown = "" if value is None else str(value).strip()
     text = _SPACES.sub("", shown.strip("$€£"))
     if not text:
@@ -96,14 +102,26 @@ def parse_price(value: Any, field: str = "price") -> Decimal | None:
     try:
         price = Decimal(text)
     except InvalidOperation:
-        raise CatalogError(f"Price {shown[:40]!r} is not a number.", field) from None
+        raise CatalogError(f"{label} {shown[:40]!r} is not a number.", field) from None
     if not price.is_finite() or price < 0:
-        raise CatalogError("Price must be zero or more.", field)
+        raise CatalogError(f"{label} must be zero or more.", field)
     if price > MAX_PRICE:  # before quantize, which cannot hold 1e400 in two decimals
-        raise CatalogError(f"Price is at most {MAX_PRICE:,}.", field)
+        raise CatalogError(f"{label} is at most {MAX_PRICE:,}.", field)
     if price != price.quantize(Decimal("0.01")):
-        raise CatalogError("Price has at most two decimals.", field)
+        raise CatalogError(f"{label} has at most two decimals.", field)
     return price.quantize(Decimal("0.01"))
+
+
+def clean_url(value: Any, field: str = "url") -> str | None:
+    """The product's page in the store, an http(s) URL; empty is None. Its address is not
+    fetched, only shown (the end card's QR code, the share page's button), so any host will do."""
+    url = "" if value is None else str(value).strip()
+    if not url:
+        return None
+    if len(url) > MAX_URL or not HTTP_URL.fullmatch(url):
+        raise CatalogError(f"The product page {url[:80]!r} is not an http(s) URL, e.g. "
+                           "https://shop.example.com/products/mug.", field)
+    return url
 
 
 def get_product(workspace: Workspace, product_id: Any) -> Product:
@@ -120,7 +138,8 @@ def get_product(workspace: Workspace, product_id: Any) -> Product:
 
 
 def check_fields(
-    *, external_key: Any, title: Any, sku: Any = "", description: Any = "", price: Any = None, vendor: Any = ""
+    *, external_key: Any, title: Any, sku: Any = "", description: Any = "", price: Any = None, vendor: Any = "",
+    compare_at_price: Any = None, url: Any = None,
 ) -> ProductFields:
     """The product's fields cleaned, or a CatalogError with every field's problem at once."""
     checks = {
@@ -131,6 +150,9 @@ def check_fields(
                                           multiline=True),
         "price": lambda: price if isinstance(price, Decimal) else parse_price(price),
         "vendor": lambda: clean_text(vendor, "vendor", "The vendor", 255),
+        "compare_at_price": lambda: (compare_at_price if isinstance(compare_at_price, Decimal)
+                                     else parse_price(compare_at_price, "compare_at_price", "Compare-at price")),
+        "url": lambda: clean_url(url),
     }
     cleaned, refused = {}, []
     for name, check in checks.items():

@@ -21,6 +21,8 @@ from ..extensions import db
 from ..media import MediaFile
 from ..models import Product, ShareLink, User, Video, VideoStatus, Workspace, utcnow
 from ..numbers import parse_int
+from ..providers.base import shop_link
+from .brand import kit_for_provider
 from .errors import GenerationError, InvalidState
 from .service import VIDEO_FILES, get_video
 
@@ -88,7 +90,8 @@ def share_url(link: ShareLink) -> str:
 
 @dataclass(frozen=True)
 class SharedVideo:
-    """What a share page shows: the video, its files and its product's title; nothing else."""
+    """What a share page shows: the video and its files, and what the video itself shows of
+    its product and brand (title, price, logo, the call to action and where it leads)."""
 
     token: str
     title: str
@@ -97,7 +100,11 @@ class SharedVideo:
     duration_s: float | None
     has_poster: bool
     has_captions: bool
-    files: dict[str, str | None]
+    files: dict[str, str | None]  # video, poster, captions and the brand's logo: storage keys
+    price: str | None = None
+    compare_at_price: str | None = None
+    cta_text: str = ""
+    shop_url: str | None = None
 
 
 def shared_video(token: str) -> SharedVideo | None:
@@ -106,7 +113,7 @@ def shared_video(token: str) -> SharedVideo | None:
     if not isinstance(token, str) or not TOKEN_PATTERN.fullmatch(token):
         return None
     row = db.session.execute(
-        select(Product.title, Video.width, Video.height, Video.duration_s,
+        select(Product, Video.workspace_id, Video.width, Video.height, Video.duration_s,
                *(getattr(Video, column).label(kind) for kind, column in VIDEO_FILES.items()))
         .select_from(ShareLink)
         .join(Video, Video.id == ShareLink.video_id)
@@ -116,13 +123,17 @@ def shared_video(token: str) -> SharedVideo | None:
     ).one_or_none()
     if row is None:
         return None
-    files = {kind: getattr(row, kind) for kind in VIDEO_FILES}
-    return SharedVideo(token, row.title, row.width, row.height, row.duration_s, files["poster"] is not None,
-                       files["captions"] is not None, files)
+    product, kit = row.Product, kit_for_provider(row.workspace_id)
+    files = {**{kind: getattr(row, kind) for kind in VIDEO_FILES}, "logo": kit.logo_key}
+    return SharedVideo(token, product.title, row.width, row.height, row.duration_s, files["poster"] is not None,
+                       files["captions"] is not None, files, price=product.price_label,
+                       compare_at_price=product.compare_at_label, cta_text=kit.cta_text,
+                       shop_url=shop_link(product.url, kit))
 
 
 def shared_file(token: str, kind: str) -> MediaFile | None:
-    """One of a shared video's files (video, poster, captions) while its link is in force."""
+    """One of a shared video's files (video, poster, captions, the brand's logo) while its link
+    is in force."""
     shared = shared_video(token)
     path = shared.files.get(kind) if shared else None
     return MediaFile(path) if path else None

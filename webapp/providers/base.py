@@ -77,6 +77,12 @@ class BrandKit:
     watermark: bool
 
 
+def shop_link(product_url: str | None, brand: BrandKit | None) -> str | None:
+    """Where a viewer of the video goes to buy it: the product's page, else the brand's call
+    to action (the end card's QR code, the share page's button)."""
+    return product_url or (brand.cta_url if brand else None)
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
     """Everything a provider needs to make one video."""
@@ -105,6 +111,10 @@ class GenerationRequest:
     workspace_id: int = 0
     user_id: int | None = None
     product_id: int = 0
+
+    @property
+    def shop_link(self) -> str | None:
+        return shop_link(self.product_url, self.brand)
 
 
 @dataclass(frozen=True)

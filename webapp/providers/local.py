@@ -74,7 +74,7 @@ def render_spec(request: GenerationRequest) -> render.RenderSpec:
         script=tuple(request.script),
         voiceover=request.voiceover,
         brand=brand,
-        link=request.product_url or (kit.cta_url if kit else None),
+        link=request.shop_link,
     )
 
 

@@ -50,11 +50,15 @@ class ProductForm(FlaskForm):
     external_key = StringField("External key", render_kw={"maxlength": 255})
     sku = StringField("SKU", render_kw={"maxlength": 120})
     price = StringField("Price", render_kw={"inputmode": "decimal", "placeholder": "19.99"})
+    compare_at_price = StringField("Compare-at price", render_kw={"inputmode": "decimal", "placeholder": "24.99"})
     vendor = StringField("Vendor", render_kw={"maxlength": 255})
+    url = StringField("Product page", render_kw={"inputmode": "url", "maxlength": 2048,
+                                                 "placeholder": "https://shop.example.com/products/…"})
     description = TextAreaField("Description", render_kw={"rows": 6})
 
     def values(self) -> dict[str, str]:
-        return {name: getattr(self, name).data or "" for name in ("title", "external_key", "sku", "price", "vendor", "description")}
+        return {name: getattr(self, name).data or "" for name in
+                ("title", "external_key", "sku", "price", "compare_at_price", "vendor", "url", "description")}
 
     def show(self, error: CatalogError) -> None:
         """Each problem beside its field, all at once."""

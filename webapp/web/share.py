@@ -1,8 +1,9 @@
 """Public share pages: one completed video at /s/<token>, without logging in.
 
-The page shows the player, its poster and captions, and the product's title — nothing else of
-the workspace — and carries Open Graph and Twitter player tags so a pasted link unfurls with
-the video. Every route looks the link up on every request and nothing is cached past it, so a
+The page shows the player, its poster and captions, and what the video itself shows: the
+brand's logo, the product's title and price, and the call to action to where it is sold —
+nothing else of the workspace. It carries Open Graph and Twitter player tags so a pasted link
+unfurls with the video. Every route looks the link up on every request and nothing is cached past it, so a
 revoked or expired link is a 404 at once.
 """
 
@@ -17,7 +18,7 @@ from ..storage import current_storage
 
 bp = Blueprint("share", __name__)
 
-SHARE_KINDS = "any(video, poster, captions)"
+SHARE_KINDS = "any(video, poster, captions, logo)"
 
 
 def _uncached(response: Response) -> Response:
