@@ -107,16 +107,19 @@ def _render_previews(force: bool) -> None:
 @with_appcontext
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--workspace", "workspace_name", required=True)
-def import_products(file: Path, workspace_name: str) -> None:
+@click.option("--store-url", default="", help="A Shopify export's store address: each product's page is "
+                                               "<store-url>/products/<handle>.")
+def import_products(file: Path, workspace_name: str, store_url: str) -> None:
     """Import products from a CSV file (Reelboard columns or a Shopify product export)."""
     from .catalog import importer
+    from .catalog.products import CatalogError
 
     workspace = db.session.scalar(select(Workspace).filter_by(name=workspace_name))
     if workspace is None:
         raise click.ClickException(f"No workspace {workspace_name!r}.")
     try:
-        report = importer.import_file(workspace, file.read_bytes())
-    except importer.ImportRefused as error:
+        report = importer.import_file(workspace, file.read_bytes(), importer.store_address(store_url))
+    except (importer.ImportRefused, CatalogError) as error:
         raise click.ClickException(str(error)) from error
     click.echo(report.summary())
     for rejected in report.rejected:

@@ -17,6 +17,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from tests.conftest import jpeg_bytes, make_product, make_workspace
+from tests.integration.test_catalog import field_error
 from tests.storage_support import stored_keys
 from webapp import media
 from webapp.catalog import images, importer, products
@@ -249,6 +250,18 @@ def test_import_products_command(app, runner, workspace, tmp_path):
     assert unknown.exit_code != 0 and "No workspace 'Nope'" in unknown.output
 
 
+def test_a_shopify_export_with_its_store_address_gives_every_product_its_page(app, runner, workspace, tmp_path):
+    path = tmp_path / "products_export.csv"
+    path.write_bytes(SHOPIFY_EXPORT)
+    result = runner.invoke(args=["import-products", str(path), "--workspace", "Acme",
+                                 "--store-url", "https://shop.example.com/"])
+    assert result.exit_code == 0, result.output
+    pages = dict(db.session.execute(select(Product.external_key, Product.url)).all())
+    assert pages == {"tee": "https://shop.example.com/products/tee", "sock": "https://shop.example.com/products/sock"}
+    refused = runner.invoke(args=["import-products", str(path), "--workspace", "Acme", "--store-url", "shop.example.com"])
+    assert refused.exit_code != 0 and "is not an http(s) address" in refused.output
+
+
 # ----------------------------------------------------------- the pages ----
 
 
@@ -407,3 +420,21 @@ def test_two_workers_never_fetch_the_same_image(app, workspace, image_server):
         thread.join()
     assert [image_server.hits[path] for path in paths] == [1] * 12
     assert {i.status for i in product_images("p") + product_images("q")} == {"ok"}
+
+
+def test_the_store_address_typed_beside_a_shopify_export_reaches_the_import(client, workspace):
+    bad = client.post("/products/import", data={"file": (io.BytesIO(SHOPIFY_EXPORT), "export.csv"),
+                                                "store_url": "my shop"}, content_type="multipart/form-data")
+    assert bad.status_code == 422
+    assert field_error(bad.get_data(as_text=True), "store_url") == (
+        "The store address &#39;my shop&#39; is not an http(s) address, e.g. https://shop.example.com.")
+    assert count(Product) == 0
+
+    preview = client.post("/products/import", data={"file": (io.BytesIO(SHOPIFY_EXPORT), "export.csv"),
+                                                    "store_url": " https://shop.example.com/en-ca/ "},
+                          content_type="multipart/form-data").get_data(as_text=True)
+    token = re.search(r'name="upload" type="hidden" value="([0-9a-f]{32})"', preview).group(1)
+    assert 'name="store_url" type="hidden" value="https://shop.example.com/en-ca"' in preview
+    done = client.post("/products/import/confirm", data={"upload": token, "store_url": "https://shop.example.com/en-ca"})
+    assert "2 created" in done.get_data(as_text=True)
+    assert db.session.scalar(select(Product.url).filter_by(external_key="tee")) == "https://shop.example.com/en-ca/products/tee"

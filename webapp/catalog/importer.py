@@ -4,9 +4,10 @@ Reelboard's columns: external_key, title (required), sku, description, price, ve
 compare_at_price, url (the product's page), image_urls (``|``-separated). Shopify's export:
 rows grouped by Handle (the external key); Title, Body (HTML) as plain text, Vendor, the first
 variant's Variant SKU, Variant Price and Variant Compare At Price, every distinct Image Src
-ordered by Image Position, then the Variant Images. Other columns are ignored. A file changes
+ordered by Image Position, then the Variant Images; with the store's address typed beside it,
+each product's page (``<address>/products/<handle>``). Other columns are ignored. A file changes
 only the fields it has columns for: a product's page typed by hand stays through a Shopify
-export, which has none.
+export imported without the address.
 
 An import is planned first (read the file, compare with the catalog, nothing written), which
 is what the preview shows, then applied in one transaction with a constant number of
@@ -24,6 +25,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from html import unescape
 from typing import Any
+from urllib.parse import quote
 
 from flask import current_app
 from sqlalchemy import delete, insert, select, update
@@ -63,7 +65,8 @@ SHOPIFY_FIELD_COLUMNS = {
 }
 # A product's own fields, as ProductFields names them; a file changes those it has a column for.
 FIELDS = tuple(name for name in ProductFields.__dataclass_fields__)
-# A Shopify export has no store address, so no product page: the one typed here stays.
+# A Shopify export has no store address, so no product page: without the address typed beside
+# it, the page typed here stays.
 SHOPIFY_CARRIES = frozenset(FIELDS) - {"url"}
 DELIMITERS = (",", ";", "\t")
 CHUNK = 500  # keys per IN (...) query
@@ -110,16 +113,30 @@ class ParsedFile:
 # --------------------------------------------------------------- reading ----
 
 
-def read(data: bytes) -> ParsedFile:
+def store_address(value: Any) -> str | None:
+    """The store's address typed beside a Shopify export (``https://shop.example.com``, or with
+    a market's path, ``https://shop.example.com/en-ca``), without its trailing slash; empty is
+    None. A CatalogError for anything else."""
+    address = "" if value is None else str(value).strip().rstrip("/")
+    if not address:
+        return None
+    if len(address) > MAX_URL // 2 or not HTTP_URL.fullmatch(address) or any(c in address for c in "?#"):
+        raise CatalogError(f"The store address {address[:80]!r} is not an http(s) address, e.g. "
+                           "https://shop.example.com.", "store_url")
+    return address
+
+
+def read(data: bytes, store_url: str | None = None) -> ParsedFile:
     """Parses the file without touching the database; raises ImportRefused for a file that is
-    not CSV or has neither header."""
+    not CSV or has neither header. ``store_url`` (``store_address``) gives a Shopify export's
+    products their pages, ``<store_url>/products/<handle>``: the export has no store address."""
     text = _decode(data)
     delimiter, header = _header(text)
     columns = {name.strip().lower(): index for index, name in reversed(list(enumerate(header)))}
     if all(name in columns for name in REELBOARD_REQUIRED):
         return _read_reelboard(text, delimiter, columns)
     if all(name in columns for name in SHOPIFY_REQUIRED):
-        return _read_shopify(text, delimiter, columns)
+        return _read_shopify(text, delimiter, columns, store_url)
     found = ", ".join(name.strip() for name in header[:12] if name.strip()) or "nothing"
     raise ImportRefused(
         "The file's first line must name the columns: Reelboard's (external_key, title, and optionally "
@@ -240,7 +257,7 @@ class _ShopifyGroup:
     variant_images: list[str] = field(default_factory=list)
 
 
-def _read_shopify(text: str, delimiter: str, columns: dict[str, int]) -> ParsedFile:
+def _read_shopify(text: str, delimiter: str, columns: dict[str, int], store_url: str | None) -> ParsedFile:
     named = {key: SHOPIFY_COLUMNS[key].lower() for key in SHOPIFY_COLUMNS}
     groups: dict[str, _ShopifyGroup] = {}
     rejected: list[Rejected] = []
@@ -277,6 +294,7 @@ def _read_shopify(text: str, delimiter: str, columns: dict[str, int]) -> ParsedF
             fields = check_fields(
                 external_key=handle, title=group.title, sku=sku, description=html_to_text(group.body),
                 price=parse_price(price, "price"), vendor=group.vendor, compare_at_price=compare_at,
+                url=f"{store_url}/products/{quote(handle, safe='')}" if store_url else None,
             )
             ordered = [url for _, _, url in sorted(group.images)]
             urls = _check_urls([*ordered, *group.variant_images], "image")
@@ -288,7 +306,7 @@ def _read_shopify(text: str, delimiter: str, columns: dict[str, int]) -> ParsedF
         _limit_images(parsed, notes)
         products.append(parsed)
     rejected.sort(key=lambda r: r.line)
-    return ParsedFile(SHOPIFY, products, rejected, notes, rows, SHOPIFY_CARRIES)
+    return ParsedFile(SHOPIFY, products, rejected, notes, rows, frozenset(FIELDS) if store_url else SHOPIFY_CARRIES)
 
 
 # Shopify bodies are HTML written by its editor: regular expressions are enough, and ten times
@@ -354,8 +372,8 @@ class ImportPlan:
         return list(zip(self.parsed.products[:limit], self.actions[:limit], strict=True))
 
 
-def plan(workspace: Workspace, data: bytes) -> ImportPlan:
-    parsed = read(data)
+def plan(workspace: Workspace, data: bytes, store_url: str | None = None) -> ImportPlan:
+    parsed = read(data, store_url)
     if not parsed.rows:
         raise ImportRefused("The file has a header but no product rows.")
     existing = _existing(workspace, [p.fields.external_key for p in parsed.products])
@@ -534,6 +552,6 @@ def _move_uploads_after(product_id: int, start: int) -> None:
         db.session.execute(update(ProductImage), [{"id": image_id, "position": start + index} for index, image_id in enumerate(uploads)])
 
 
-def import_file(workspace: Workspace, data: bytes) -> ImportReport:
+def import_file(workspace: Workspace, data: bytes, store_url: str | None = None) -> ImportReport:
     """Plans and applies an import; raises ImportRefused (nothing imported) for a bad file."""
-    return apply(workspace, plan(workspace, data))
+    return apply(workspace, plan(workspace, data, store_url))

@@ -73,10 +73,13 @@ class ImageUploadForm(FlaskForm):
 
 class ImportForm(FlaskForm):
     file = FileField("CSV file", render_kw={"accept": ".csv,text/csv"})
+    store_url = StringField("Store address (for a Shopify export)",
+                            render_kw={"inputmode": "url", "placeholder": "https://shop.example.com"})
 
 
 class ConfirmImportForm(FlaskForm):
     upload = HiddenField()
+    store_url = HiddenField()
 
 
 def _htmx() -> bool:
@@ -282,15 +285,20 @@ def import_preview():
     if form.validate_on_submit():
         upload = form.file.data
         data = upload.read() if upload else b""
+        store_url = None
+        try:
+            store_url = importer.store_address(form.store_url.data)
+        except CatalogError as error:
+            form.store_url.errors = [error.message]
         if not data:
             form.file.errors = ["Choose a CSV file to import."]
-        else:
+        elif not form.store_url.errors:
             try:
-                plan = importer.plan(g.workspace, data)
+                plan = importer.plan(g.workspace, data, store_url)
             except importer.ImportRefused as error:
                 form.file.errors = [str(error)]
             else:
-                confirm = ConfirmImportForm(formdata=None, upload=_keep_upload(data))
+                confirm = ConfirmImportForm(formdata=None, upload=_keep_upload(data), store_url=store_url or "")
                 return _import_page("partials/import_preview.html", plan=plan, form=confirm, filename=upload.filename)
     return _import_page("partials/import_form.html", 422, form=form)
 
@@ -305,8 +313,8 @@ def import_confirm():
         form.file.errors = ["This import has expired or was already done. Upload the file again."]
         return _import_page("partials/import_form.html", 422, form=form)
     try:
-        report = importer.import_file(g.workspace, data)
-    except importer.ImportRefused as error:
+        report = importer.import_file(g.workspace, data, importer.store_address(form.store_url.data))
+    except (importer.ImportRefused, CatalogError) as error:
         form = ImportForm(formdata=None)
         form.file.errors = [str(error)]
         return _import_page("partials/import_form.html", 422, form=form)
