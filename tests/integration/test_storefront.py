@@ -232,6 +232,17 @@ def test_bad_origins_are_refused_and_change_nothing(client, store, origins):
     assert plain.status_code == 302 and _refresh(store["workspace"]).allowed_origins == [STORE]
 
 
+def test_every_bad_origin_is_named_at_once(client, store):
+    """A merchant pasting five origins learns of both typos in one answer, not one per save."""
+    response = client.post("/settings/storefront/origins", headers=HTMX, data={
+        "origins": "https://shop.example.com\nshop.example.org\nhttps://ok.example.net\nhttps://*.example.com"})
+    errors = re.findall(r'<small class="field-error"[^>]*>([^<]*)</small>', response.get_data(as_text=True))
+    assert len(errors) == 2
+    assert errors[0].startswith("&#39;shop.example.org&#39; is not a store origin")
+    assert errors[1].startswith("List each store origin: wildcards are not accepted.")
+    assert _refresh(store["workspace"]).allowed_origins == [STORE]
+
+
 def test_each_workspace_has_its_own_key(app, store):
     rival, _ = make_workspace("Rival", email="rival@example.com")
     rival_key = storefront.settings_of(rival).key
@@ -278,5 +289,7 @@ def test_the_api_reads_and_sets_the_storefront(api, other_api, store):
                  {"origins": [STORE]}):
         refused = api.put("/api/v1/storefront", json=body)
         assert refused.status_code == 400 and error_of(refused)["field"]
+    both = error_of(api.put("/api/v1/storefront", json={"allowedOrigins": ["ftp://a.example", STORE, "b.example"]}))
+    assert [problem["field"] for problem in both["problems"]] == ["allowedOrigins[0]", "allowedOrigins[2]"]
     assert _refresh(store["workspace"]).allowed_origins == ["https://other.example", STORE]
     assert other_api.get("/api/v1/storefront").get_json()["data"]["key"] != store["key"]

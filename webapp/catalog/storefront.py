@@ -111,11 +111,20 @@ def parse_origins(text: str) -> list[str]:
 
 
 def set_allowed_origins(workspace: Workspace, values: Iterable[str]) -> StorefrontSettings:
-    """Replaces the list; bad input raises CatalogError and changes nothing."""
+    """Replaces the list; bad input raises CatalogError, with every bad origin, and changes nothing."""
     if isinstance(values, str) or not all(isinstance(v, str) for v in values):
         raise CatalogError("allowedOrigins must be a list of origins such as https://shop.example.com.",
                            "allowedOrigins")
-    origins = list(dict.fromkeys(normalize_origin(value) for value in values))
+    origins, refused = [], []
+    for value in values:
+        try:
+            origins.append(normalize_origin(value))
+        except CatalogError as error:
+            refused.append(error)
+    if refused:
+        raise CatalogError(refused[0].message, "allowedOrigins",
+                           problems=tuple(problem for error in refused for problem in error.problems))
+    origins = list(dict.fromkeys(origins))
     if len(origins) > MAX_ORIGINS:
         raise CatalogError(f"At most {MAX_ORIGINS} store origins.", "allowedOrigins")
     workspace.allowed_origins = origins

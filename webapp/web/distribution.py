@@ -146,7 +146,7 @@ def save_origins():
         try:
             storefront.set_allowed_origins(g.workspace, storefront.parse_origins(form.origins.data or ""))
         except CatalogError as error:
-            form.origins.errors = [error.message]
+            form.origins.errors = [message for _, message in error.problems]
         else:
             return _answer(_storefront_part(), "Allowed store origins saved.", anchor="storefront")
     message = form.origins.errors[0] if form.origins.errors else "The origins were not accepted."
