@@ -81,6 +81,30 @@ def test_the_hole_of_a_mug_handle_is_transparent_all_through(tmp_path, position)
     assert (alpha[hole] < 30).mean() > 0.98
 
 
+@pytest.mark.parametrize("key", ["nimbus-mug", "trail-pack", "orbit-headphones", "stride-sneaker", "echo-speaker"])
+def test_the_outline_of_a_cut_out_carries_no_backdrop(tmp_path, key):
+    """Placed on a dark stage, a product cut from a light sweep had a bright broken rim: the
+    photo's pixels along its outline mix in the backdrop. Along the outline (3 px in from the
+    half-opaque edge), the colours are the product's, not the sweep's: of the pixels where the
+    two differ, about a quarter were nearer the sweep."""
+    shot, path = _save(tmp_path, key, 0)
+    photo = np.asarray(shot.image.convert("RGB"), np.float32)
+    sweep = np.median(np.concatenate([photo[:8].reshape(-1, 3), photo[:, :8].reshape(-1, 3),
+                                      photo[:, -8:].reshape(-1, 3)]), 0)
+    rgba = np.asarray(Image.open(cut_out(path, tmp_path / "cut.png").path))
+    rgb = rgba[..., :3].astype(np.float32)
+    solid = (rgba[..., 3] >= 128).astype(np.uint8)
+    kernel = np.ones((3, 3), np.uint8)
+    outline = (solid > 0) & (cv2.erode(solid, kernel, iterations=3) == 0)
+    inside = cv2.erode(solid, kernel, iterations=6).astype(np.float32)
+    weight = cv2.GaussianBlur(inside, (0, 0), 4)
+    near_inside = cv2.GaussianBlur(rgb * inside[..., None], (0, 0), 4) / np.maximum(weight, 1e-6)[..., None]
+    judged = outline & (weight > 0.02) & (np.abs(near_inside - sweep).max(-1) > 60)
+    nearer_sweep = judged & (np.abs(rgb - sweep).max(-1) < np.abs(rgb - near_inside).max(-1))
+    assert judged.sum() > 500
+    assert nearer_sweep.sum() / judged.sum() < 0.03
+
+
 @pytest.mark.parametrize("key,position", [("nimbus-mug", 0), ("stride-sneaker", 0), ("summit-bottle", 0),
                                           ("orbit-headphones", 2)])
 def test_packshots_are_recognised_with_their_product_box(tmp_path, key, position):

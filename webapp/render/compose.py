@@ -38,6 +38,7 @@ MODEL_SIDE = 80  # the backdrop's model is blurred on a copy about this long
 # A hole in a packshot's product stays this near the backdrop model (90 % of its pixels); the
 # model comes from around the product, and a hole is lit a little otherwise (a mug's handle: 29)
 HOLE_DISTANCE = 36
+EDGE_BAND = 3  # px at full size: the outline's band whose colours are pulled in from inside
 COLOUR_BINS = np.array((8, 16, 16))  # L*, a*, b*: coarse in lightness (shading), fine in hue
 FOUND_AT_LEAST = 0.3  # share of a packshot's colours a scene's box holds when it is that product
 
@@ -374,11 +375,26 @@ def _without_leaks(flooded: np.ndarray, rgb: np.ndarray) -> np.ndarray:
     return flooded & ~leaked
 
 
+def _decontaminated(rgb: np.ndarray, alpha8: np.ndarray) -> np.ndarray:
+    """The colours of the product's outline pulled in from just inside it. The photo's pixels
+    along the outline mix in the backdrop: kept as they are, a light backdrop leaves a bright
+    rim around the product on a dark stage. A part too thin to have an inside keeps its own."""
+    solid = (alpha8 >= 128).astype(np.uint8)
+    inside = cv2.erode(solid, np.ones((3, 3), np.uint8), iterations=EDGE_BAND)
+    weight = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), EDGE_BAND)
+    pulled = cv2.GaussianBlur(rgb.astype(np.float32) * inside[..., None], (0, 0), EDGE_BAND)
+    band = (alpha8 > 0) & (inside == 0) & (weight > 0.02)
+    out = rgb.copy()
+    out[band] = np.clip(pulled[band] / weight[band][:, None] + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
 def _write_cutout(rgb: np.ndarray, alpha: np.ndarray, out_png: Path) -> CutOut:
     alpha8 = np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)
     ys, xs = np.nonzero(alpha8 > 8)
     x0, y0, x1, y1 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
-    rgba = np.dstack([rgb, alpha8])[y0:y1, x0:x1]
+    alpha8 = alpha8[y0:y1, x0:x1]
+    rgba = np.dstack([_decontaminated(rgb[y0:y1, x0:x1], alpha8), alpha8])
     out_png = Path(out_png)
     out_png.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(rgba).save(out_png, compress_level=1)
