@@ -170,6 +170,11 @@ class Product(db.Model):
             return None
         return f"${self.compare_at_price:,.2f}"
 
+    @property
+    def compare_at_unshown(self) -> bool:
+        """A compare-at price that videos do not show: not above the price, or with no price."""
+        return self.compare_at_price is not None and self.compare_at_label is None
+
 
 class ImageStatus(enum.StrEnum):
     OK = "ok"

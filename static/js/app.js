@@ -224,6 +224,26 @@
     if (event.target.dataset && event.target.dataset.selectOnFocus !== undefined) event.target.select();
   });
 
+  // A copy button (data-copy="<id of a field>") puts the field's value on the clipboard and
+  // says so for a moment; without the Clipboard API (a plain-http address), the old command.
+  function copyField(button) {
+    const field = document.getElementById(button.dataset.copy);
+    if (!field) return;
+    const label = button.dataset.label || button.textContent;
+    button.dataset.label = label;
+    const copied = function () {
+      button.textContent = "Copied";
+      setTimeout(function () { button.textContent = label; }, 2000);
+    };
+    const fallback = function () { field.select(); if (document.execCommand("copy")) copied(); };
+    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(field.value).then(copied, fallback);
+    else fallback();
+  }
+  document.addEventListener("click", function (event) {
+    const button = closestData(event.target, "data-copy");
+    if (button) copyField(button);
+  });
+
   // Polling respects the reader: a tab in the background sends no poll, and catches up with
   // one poll as soon as it is shown again (hx-trigger "every 2s, rb-visible"); the timer's next
   // tick, if it comes right after the catch-up, is skipped, so it stays one poll per interval.

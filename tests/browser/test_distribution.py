@@ -103,6 +103,11 @@ def test_a_share_link_unfurls_plays_logged_out_and_dies_when_revoked(page, brows
     expect(panel).to_contain_text("until")  # it expires in 7 days
     url = link.input_value()
     assert url.startswith(f"{live_server.url}/s/")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    panel.get_by_role("button", name="Copy link").click()
+    expect(panel.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == url
+    expect(panel.get_by_role("button", name="Copy link")).to_be_visible(timeout=4000)  # its name comes back
 
     visitor_context = browser.new_context()  # no session cookie: logged out
     visitor = visitor_context.new_page()

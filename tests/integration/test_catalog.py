@@ -149,6 +149,20 @@ def test_the_compare_at_price_and_the_product_page_are_typed_in_the_form(client,
     assert (fresh(product).compare_at_price, fresh(product).url) == (None, None)
 
 
+def test_a_compare_at_price_videos_will_not_show_is_saved_with_a_warning(client, workspace):
+    """59 typed as the was-price of a 129 product: saved as typed (a store may hold it), and the
+    merchant is told that no video will show it, instead of finding out from the video."""
+    response = client.post("/products/new", data={"title": "Backpack", "price": "129", "compare_at_price": "59"},
+                           follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert '<p class="flash flash-warning" role="status">The compare-at price $59.00 is not above the price' in page
+    assert str(db.session.scalar(select(Product.compare_at_price))) == "59.00"
+    product = db.session.scalar(select(Product))
+    fine = client.post(f"/products/{product.id}/edit", follow_redirects=True, data={
+        "title": "Backpack", "external_key": product.external_key, "price": "129", "compare_at_price": "159"})
+    assert "flash-warning" not in fine.get_data(as_text=True)
+
+
 def test_another_workspaces_product_is_not_found(app, workspace):
     product = make_product(workspace, "Mine")
     product_id, image_id = product.id, product.images[0].id

@@ -428,6 +428,8 @@ def test_the_store_address_typed_beside_a_shopify_export_reaches_the_import(clie
     assert bad.status_code == 422
     assert field_error(bad.get_data(as_text=True), "store_url") == (
         "The store address &#39;my shop&#39; is not an http(s) address, e.g. https://shop.example.com.")
+    # the browser drops the chosen file with the refused form: the page says to choose it again
+    assert field_error(bad.get_data(as_text=True), "file") == "Choose the file again once the store address is right."
     assert count(Product) == 0
 
     preview = client.post("/products/import", data={"file": (io.BytesIO(SHOPIFY_EXPORT), "export.csv"),
@@ -438,3 +440,29 @@ def test_the_store_address_typed_beside_a_shopify_export_reaches_the_import(clie
     done = client.post("/products/import/confirm", data={"upload": token, "store_url": "https://shop.example.com/en-ca"})
     assert "2 created" in done.get_data(as_text=True)
     assert db.session.scalar(select(Product.url).filter_by(external_key="tee")) == "https://shop.example.com/en-ca/products/tee"
+
+
+@pytest.mark.parametrize("typed", ["https://shop.example.com/products/", "https://shop.example.com/?ref=mail",
+                                   "https://shop.example.com/collections/all", "https://shop.example.com/products/mug"])
+def test_a_store_address_pasted_with_more_than_the_address_still_gives_the_product_pages(typed):
+    """``/products/`` was added once more: every QR code led to …/products/products/<handle>."""
+    assert importer.store_address(typed) == "https://shop.example.com"
+
+
+def test_the_preview_shows_the_pages_and_was_prices_an_import_sets(client, workspace):
+    export = (b"Handle,Title,Variant Price,Variant Compare At Price\n"
+              b"tee,Tee,25.00,32.00\nsock,Sock,5.00,5.00\n")
+    preview = client.post("/products/import", data={"file": (io.BytesIO(export), "export.csv"),
+                                                    "store_url": "https://shop.example.com"},
+                          content_type="multipart/form-data").get_data(as_text=True)
+    assert "https://shop.example.com/products/tee" in preview
+    assert '<del aria-label="was 32.00">32.00</del>' in preview
+    assert "was 5.00" not in preview  # not a discount: no video shows it
+    reelboard = client.post("/products/import", data={"file": (io.BytesIO(b"external_key,title,url,price\n"
+                                                                          b"mug,Mug,ftp://x/mug,cheap\n"), "c.csv"),
+                                                      "store_url": "https://shop.example.com"},
+                            content_type="multipart/form-data").get_data(as_text=True)
+    assert "The store address is for a Shopify export" in reelboard
+    # every wrong field of a row, not only the first
+    assert "url: The product page &#39;ftp://x/mug&#39; is not an http(s) URL" in reelboard
+    assert "price: Price &#39;cheap&#39; is not a number." in reelboard

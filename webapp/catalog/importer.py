@@ -115,15 +115,20 @@ class ParsedFile:
 
 def store_address(value: Any) -> str | None:
     """The store's address typed beside a Shopify export (``https://shop.example.com``, or with
-    a market's path, ``https://shop.example.com/en-ca``), without its trailing slash; empty is
-    None. A CatalogError for anything else."""
-    address = "" if value is None else str(value).strip().rstrip("/")
-    if not address:
+    a market's path, ``https://shop.example.com/en-ca``); empty is None. What a merchant may
+    paste with it goes: a query, a trailing slash, and a ``/products…`` or ``/collections…``
+    part, which ``/products/<handle>`` would otherwise repeat. A CatalogError for anything else."""
+    text = "" if value is None else str(value).strip()
+    if not text:
         return None
-    if len(address) > MAX_URL // 2 or not HTTP_URL.fullmatch(address) or any(c in address for c in "?#"):
-        raise CatalogError(f"The store address {address[:80]!r} is not an http(s) address, e.g. "
+    address = _SHOP_PATH.split(text.split("?")[0].split("#")[0], maxsplit=1)[0].rstrip("/")
+    if len(address) > MAX_URL // 2 or not HTTP_URL.fullmatch(address):
+        raise CatalogError(f"The store address {text[:80]!r} is not an http(s) address, e.g. "
                            "https://shop.example.com.", "store_url")
     return address
+
+
+_SHOP_PATH = re.compile(r"/(?:products|collections)(?:/|$)", re.IGNORECASE)
 
 
 def read(data: bytes, store_url: str | None = None) -> ParsedFile:
@@ -134,7 +139,11 @@ def read(data: bytes, store_url: str | None = None) -> ParsedFile:
     delimiter, header = _header(text)
     columns = {name.strip().lower(): index for index, name in reversed(list(enumerate(header)))}
     if all(name in columns for name in REELBOARD_REQUIRED):
-        return _read_reelboard(text, delimiter, columns)
+        parsed = _read_reelboard(text, delimiter, columns)
+        if store_url:
+            parsed.notes.insert(0, Note(1, "The store address is for a Shopify export: this file's url column "
+                                           "gives each product's page."))
+        return parsed
     if all(name in columns for name in SHOPIFY_REQUIRED):
         return _read_shopify(text, delimiter, columns, store_url)
     found = ", ".join(name.strip() for name in header[:12] if name.strip()) or "nothing"
@@ -210,8 +219,12 @@ def _limit_images(parsed: ParsedProduct, notes: list[Note]) -> None:
 
 
 def _reason(error: CatalogError, columns: dict[str, str]) -> str:
-    column = columns.get(error.field or "", error.field)
-    return f"{column}: {error.message}" if column else error.message
+    """Every field the row has wrong, each after its column's name."""
+    said = []
+    for name, message in error.problems:
+        column = columns.get(name or "", name)
+        said.append(f"{column}: {message}" if column else message)
+    return "; ".join(said)
 
 
 def _read_reelboard(text: str, delimiter: str, columns: dict[str, int]) -> ParsedFile:

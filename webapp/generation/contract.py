@@ -202,7 +202,8 @@ class BrandUpdate(Contract):
 M = TypeVar("M", bound=Contract)
 
 TYPE_WORDS = {"int": "a whole number", "float": "a number", "bool": "true or false", "string": "text",
-              "list": "a list", "dict": "an object", "model": "an object", "url": "an http(s) URL"}
+              "list": "a list", "dict": "an object", "model": "an object",
+              "url": "an http(s) URL, e.g. https://shop.example.com"}
 
 
 def field_path(loc: tuple[Any, ...]) -> str:

@@ -29,7 +29,7 @@ class BrandForm(ContractForm):
     accent_color = StringField("Accent colour", render_kw={"type": "color"})
     font = SelectField("Font", choices=[(f.key, f.name) for f in FONTS.values()], validate_choice=False)
     cta_text = StringField("Call to action", render_kw={"placeholder": "Shop now"})
-    cta_url = StringField("Call-to-action link (the end card's QR code)",
+    cta_url = StringField("Call-to-action link",
                           render_kw={"placeholder": "https://shop.example.com", "inputmode": "url"})
     watermark = BooleanField("Show the logo in a corner of the whole video")
 

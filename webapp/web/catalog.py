@@ -111,6 +111,7 @@ def new_product():
             form.show(error)
         else:
             flash(f"Product “{product.title}” created. Add its images below.", "success")
+            _warn_of_an_unshown_discount(product)
             return redirect(url_for("catalog.edit_product", product_id=product.id, _anchor="images"))
     status = 422 if form.errors else 200
     return render_template("catalog/product_form.html", form=form, product=None), status
@@ -127,8 +128,19 @@ def edit_product(product_id: int):
             form.show(error)
         else:
             flash("Product saved.", "success")
+            _warn_of_an_unshown_discount(product)
             return redirect(url_for("products.detail", product_id=product.id))
     return _edit_page(product, form, status=422 if form.errors else 200)
+
+
+def _warn_of_an_unshown_discount(product) -> None:
+    """Saved as typed (a store may hold such a price), but the merchant likely meant a discount."""
+    if product.compare_at_unshown:
+        shown = f"${product.compare_at_price:,.2f}"
+        flash(f"The compare-at price {shown} is not above the price, so videos show no was-price or discount."
+              if product.price is not None else
+              f"The compare-at price {shown} needs a price to be shown: videos show no was-price without one.",
+              "warning")
 
 
 def _edit_page(product, form: ProductForm, upload_form: ImageUploadForm | None = None, status: int = 200):
@@ -292,7 +304,9 @@ def import_preview():
             form.store_url.errors = [error.message]
         if not data:
             form.file.errors = ["Choose a CSV file to import."]
-        elif not form.store_url.errors:
+        elif form.store_url.errors:  # a browser does not keep a chosen file through a refused form
+            form.file.errors = ["Choose the file again once the store address is right."]
+        else:
             try:
                 plan = importer.plan(g.workspace, data, store_url)
             except importer.ImportRefused as error:
