@@ -161,19 +161,27 @@ class Product(db.Model):
 
     @property
     def price_label(self) -> str | None:
-        return f"${self.price:,.2f}" if self.price is not None else None
+        return price_label(self.price)
 
     @property
     def compare_at_label(self) -> str | None:
-        """The "was" price, only when it is really higher than the price."""
-        if self.compare_at_price is None or self.price is None or self.compare_at_price <= self.price:
-            return None
-        return f"${self.compare_at_price:,.2f}"
+        return compare_at_label(self.price, self.compare_at_price)
 
     @property
     def compare_at_unshown(self) -> bool:
         """A compare-at price that videos do not show: not above the price, or with no price."""
         return self.compare_at_price is not None and self.compare_at_label is None
+
+
+def price_label(price: Decimal | None) -> str | None:
+    return f"${price:,.2f}" if price is not None else None
+
+
+def compare_at_label(price: Decimal | None, compare_at_price: Decimal | None) -> str | None:
+    """The "was" price, only when it is really higher than the price."""
+    if compare_at_price is None or price is None or compare_at_price <= price:
+        return None
+    return price_label(compare_at_price)
 
 
 class ImageStatus(enum.StrEnum):

@@ -207,12 +207,23 @@ def test_the_was_price_and_the_product_page_are_imported_and_a_file_changes_only
     assert (str(tee.price), tee.compare_at_price, tee.url) == ("25.00", None, "https://shop.example.com/tee-2")
     assert importer.import_file(workspace, rows.encode()).unchanged == 1
 
+    # a Shopify file without the compare-at column leaves the was-price alone, as it does the page
+    shopify_again = importer.import_file(workspace, b"Handle,Title,Variant Price\ntee,Tee,25.00\n")
+    assert (shopify_again.updated, shopify_again.unchanged) == (0, 1)
+
     refused = importer.import_file(workspace, b"external_key,title,url,compare_at_price\nmug,Mug,ftp://x/mug,\n"
-                                              b"cup,Cup,,lots\n")
+                                              b"cup,Cup,,lots\nbowl,Bowl,https://shop.example.com/\x1b[2Jbowl,\n")
     assert [(r.line, r.reason) for r in refused.rejected] == [
         (2, "url: The product page 'ftp://x/mug' is not an http(s) URL, e.g. https://shop.example.com/products/mug."),
         (3, "compare_at_price: Compare-at price 'lots' is not a number."),
+        (4, ("url: The product page 'https://shop.example.com/\\x1b[2Jbowl' is not an http(s) URL, "
+            "e.g. https://shop.example.com/products/mug.")),
     ]
+    shopify = importer.import_file(workspace, b"Handle,Title,Vendor,Variant Price,Variant Compare At Price\n"
+                                              b"hat,Hat,Acme,cheap,soon\n")
+    assert [r.reason for r in shopify.rejected] == [  # every wrong field of the product
+        ("Variant Price: Price 'cheap' is not a number.; "
+        "Variant Compare At Price: Compare-at price 'soon' is not a number.")]
 
 
 def test_a_broken_file_imports_nothing(workspace):

@@ -90,6 +90,16 @@ def test_boxes_stay_in_the_safe_zone_and_never_overlap(size, kind, with_product,
     assert card.image.size == size and card.image.mode == "RGBA"
 
 
+@pytest.mark.parametrize("url", ["https://shop.example.com/products/" + "a" * 300,
+                                 "https://shop.example.com/" + "\u5546\u54c1" * 400])
+def test_a_link_too_long_for_a_readable_code_leaves_the_card_its_button(url):
+    """A product page typed 800 CJK characters long (within the 2,048 allowed) stopped every
+    render of the product at segno's overflow; a code past version 10 is too fine to scan."""
+    card = end_card(1280, 720, Brand(), title="Mug", price=Decimal("19.00"), qr_url=url)
+    assert "qr" not in card.layout.boxes and "qr_label" not in card.layout.boxes
+    assert "cta" in card.layout.boxes
+
+
 def test_no_badge_or_strike_without_a_real_discount(photo):
     card = end_card(1280, 720, Brand(), title="Mug", price=Decimal("24.00"), compare_at_price=Decimal("24.00"),
                     qr_url=URL)

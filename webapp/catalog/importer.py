@@ -41,7 +41,6 @@ from .products import (
     CatalogError,
     ProductFields,
     check_fields,
-    parse_price,
 )
 
 # Shopify bodies can be long; the csv module's default limit (128 KiB a field) is too small.
@@ -65,9 +64,10 @@ SHOPIFY_FIELD_COLUMNS = {
 }
 # A product's own fields, as ProductFields names them; a file changes those it has a column for.
 FIELDS = tuple(name for name in ProductFields.__dataclass_fields__)
-# A Shopify export has no store address, so no product page: without the address typed beside
-# it, the page typed here stays.
-SHOPIFY_CARRIES = frozenset(FIELDS) - {"url"}
+# The product field each of Shopify's columns gives. The export has no store address, so no
+# product page: without the address typed beside it, the page typed here stays.
+SHOPIFY_FIELDS = {"handle": "external_key", "title": "title", "body": "description", "vendor": "vendor",
+                  "sku": "sku", "price": "price", "compare_at": "compare_at_price"}
 DELIMITERS = (",", ";", "\t")
 CHUNK = 500  # keys per IN (...) query
 
@@ -141,15 +141,15 @@ def read(data: bytes, store_url: str | None = None) -> ParsedFile:
     if all(name in columns for name in REELBOARD_REQUIRED):
         parsed = _read_reelboard(text, delimiter, columns)
         if store_url:
-            parsed.notes.insert(0, Note(1, "The store address is for a Shopify export: this file's url column "
-                                           "gives each product's page."))
+            parsed.notes.insert(0, Note(1, "The store address is for a Shopify export and was not used: in a "
+                                           "Reelboard file, a url column gives each product's page."))
         return parsed
     if all(name in columns for name in SHOPIFY_REQUIRED):
         return _read_shopify(text, delimiter, columns, store_url)
     found = ", ".join(name.strip() for name in header[:12] if name.strip()) or "nothing"
     raise ImportRefused(
         "The file's first line must name the columns: Reelboard's (external_key, title, and optionally "
-        f"sku, description, price, vendor, image_urls) or a Shopify product export's (Handle, Title, …). Found: {found}."
+        f"{', '.join(REELBOARD_OPTIONAL)}) or a Shopify product export's (Handle, Title, …). Found: {found}."
     )
 
 
@@ -306,7 +306,7 @@ def _read_shopify(text: str, delimiter: str, columns: dict[str, int], store_url:
                 raise CatalogError("Title is empty on every row of this product.", "title")
             fields = check_fields(
                 external_key=handle, title=group.title, sku=sku, description=html_to_text(group.body),
-                price=parse_price(price, "price"), vendor=group.vendor, compare_at_price=compare_at,
+                price=price, vendor=group.vendor, compare_at_price=compare_at,
                 url=f"{store_url}/products/{quote(handle, safe='')}" if store_url else None,
             )
             ordered = [url for _, _, url in sorted(group.images)]
@@ -319,7 +319,8 @@ def _read_shopify(text: str, delimiter: str, columns: dict[str, int], store_url:
         _limit_images(parsed, notes)
         products.append(parsed)
     rejected.sort(key=lambda r: r.line)
-    return ParsedFile(SHOPIFY, products, rejected, notes, rows, frozenset(FIELDS) if store_url else SHOPIFY_CARRIES)
+    carried = {field for key, field in SHOPIFY_FIELDS.items() if named[key] in columns} | ({"url"} if store_url else set())
+    return ParsedFile(SHOPIFY, products, rejected, notes, rows, frozenset(carried))
 
 
 # Shopify bodies are HTML written by its editor: regular expressions are enough, and ten times

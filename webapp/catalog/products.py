@@ -118,7 +118,7 @@ def clean_url(value: Any, field: str = "url") -> str | None:
     url = "" if value is None else str(value).strip()
     if not url:
         return None
-    if len(url) > MAX_URL or not HTTP_URL.fullmatch(url):
+    if len(url) > MAX_URL or not HTTP_URL.fullmatch(url) or _CONTROL.search(url):
         raise CatalogError(f"The product page {url[:80]!r} is not an http(s) URL, e.g. "
                            "https://shop.example.com/products/mug.", field)
     return url

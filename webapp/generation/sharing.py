@@ -19,7 +19,17 @@ from sqlalchemy import or_, select, update
 
 from ..extensions import db
 from ..media import MediaFile
-from ..models import Product, ShareLink, User, Video, VideoStatus, Workspace, utcnow
+from ..models import (
+    Product,
+    ShareLink,
+    User,
+    Video,
+    VideoStatus,
+    Workspace,
+    compare_at_label,
+    price_label,
+    utcnow,
+)
 from ..numbers import parse_int
 from ..providers.base import shop_link
 from .brand import kit_for_provider
@@ -107,13 +117,13 @@ class SharedVideo:
     shop_url: str | None = None
 
 
-def shared_video(token: str) -> SharedVideo | None:
-    """The video behind a link in force; None for an unknown, revoked or expired link, or a
-    video that is no longer completed."""
+def _shared_row(token: str, *product_columns):
+    """The video behind a link in force, with ``product_columns`` of its product; None for an
+    unknown, revoked or expired link, or a video that is no longer completed."""
     if not isinstance(token, str) or not TOKEN_PATTERN.fullmatch(token):
         return None
-    row = db.session.execute(
-        select(Product, Video.workspace_id, Video.width, Video.height, Video.duration_s,
+    return db.session.execute(
+        select(Video.workspace_id, Video.width, Video.height, Video.duration_s, *product_columns,
                *(getattr(Video, column).label(kind) for kind, column in VIDEO_FILES.items()))
         .select_from(ShareLink)
         .join(Video, Video.id == ShareLink.video_id)
@@ -121,19 +131,26 @@ def shared_video(token: str) -> SharedVideo | None:
         .where(ShareLink.token == token, *_in_force(utcnow()), Video.status == VideoStatus.COMPLETED.value,
                Video.video_path.is_not(None))
     ).one_or_none()
+
+
+def shared_video(token: str) -> SharedVideo | None:
+    """What the share page of a link in force shows; None as ``_shared_row``."""
+    row = _shared_row(token, Product.title, Product.price, Product.compare_at_price, Product.url)
     if row is None:
         return None
-    product, kit = row.Product, kit_for_provider(row.workspace_id)
+    kit = kit_for_provider(row.workspace_id)
     files = {**{kind: getattr(row, kind) for kind in VIDEO_FILES}, "logo": kit.logo_key}
-    return SharedVideo(token, product.title, row.width, row.height, row.duration_s, files["poster"] is not None,
-                       files["captions"] is not None, files, price=product.price_label,
-                       compare_at_price=product.compare_at_label, cta_text=kit.cta_text,
-                       shop_url=shop_link(product.url, kit))
+    return SharedVideo(token, row.title, row.width, row.height, row.duration_s, files["poster"] is not None,
+                       files["captions"] is not None, files, price=price_label(row.price),
+                       compare_at_price=compare_at_label(row.price, row.compare_at_price), cta_text=kit.cta_text,
+                       shop_url=shop_link(row.url, kit))
 
 
 def shared_file(token: str, kind: str) -> MediaFile | None:
     """One of a shared video's files (video, poster, captions, the brand's logo) while its link
-    is in force."""
-    shared = shared_video(token)
-    path = shared.files.get(kind) if shared else None
+    is in force: one query (two for the logo) per request, a player's range requests included."""
+    row = _shared_row(token)
+    if row is None:
+        return None
+    path = kit_for_provider(row.workspace_id).logo_key if kind == "logo" else getattr(row, kind, None)
     return MediaFile(path) if path else None

@@ -36,6 +36,7 @@ from .textutil import is_rtl
 
 QR_QUIET_ZONE = 4  # modules of white around the code, as the QR standard asks
 QR_MIN_MODULE_PX = 4  # smallest module that still scans after a 720p JPEG round trip
+QR_MAX_VERSION = 10  # 57 modules: past that, a link's code is too fine to scan off a phone's screen
 
 
 @dataclass
@@ -92,9 +93,15 @@ def _text(brand: Brand, text: str, max_w: float, size: float, *, bold: bool, max
     return _Text(block, "right" if is_rtl(drawn) else "left")
 
 
-def _qr(url: str, target_px: float) -> Image.Image:
-    """The QR code with its quiet zone on white, each module a whole number of pixels."""
-    code = segno.make(url, error="m", micro=False)
+def _qr(url: str, target_px: float) -> Image.Image | None:
+    """The QR code with its quiet zone on white, each module a whole number of pixels; None for
+    a link too long to make a code a phone reads from a screen (the card keeps its button)."""
+    try:
+        code = segno.make(url, error="m", micro=False)
+    except segno.DataOverflowError:
+        return None
+    if code.version > QR_MAX_VERSION:
+        return None
     modules = np.array([list(row) for row in code.matrix], dtype=bool)
     side = modules.shape[0] + 2 * QR_QUIET_ZONE
     module_px = max(QR_MIN_MODULE_PX, int(target_px // side))
@@ -193,7 +200,7 @@ def end_card(width: int, height: int, brand: Brand, *, title: str, price: Decima
         pad_x, pad_y = 2.6 * u, 1.6 * u
         cta_room = column.w - (qr_image.width + gap if qr_image else 0) - 2 * pad_x
         cta_label = _text(brand, cta, min(cta_room, column.w * 0.6), 4.6 * u, bold=True, min_size=2.6 * u)
-        scan_text = _text(brand, "Scan to shop", column.w * 0.4, 3.2 * u, bold=False) if qr_url else None
+        scan_text = _text(brand, "Scan to shop", column.w * 0.4, 3.2 * u, bold=False) if qr_image else None
 
         cta_w, cta_h = cta_label.block.width + 2 * pad_x, cta_label.block.height + 2 * pad_y
         row_h = max(cta_h, qr_image.height if qr_image else 0)

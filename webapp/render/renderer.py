@@ -344,7 +344,7 @@ def compose(spec: RenderSpec, looks: list, workdir: Path, *, width: int, height:
     if main < frames:
         t = min(round(END_CARD_IN_S * fps), main)
         card = end_card(width, height, brand, title=spec.title, price=spec.price,
-                        compare_at_price=spec.compare_at_price, qr_url=None if instant else spec.link or brand.cta_url,
+                        compare_at_price=spec.compare_at_price, qr_url=None if instant else spec.link,
                         product=_card_product(c))
         card_png = workdir / "end_card.png"
         card.image.convert("RGB").save(card_png, compress_level=0)

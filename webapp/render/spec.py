@@ -93,7 +93,7 @@ class RenderSpec:
     crf: int = 23
     brand: Brand = DEFAULT_BRAND  # colours, font, logo, call to action, watermark
     compare_at_price: str | None = None  # the "was" price, struck through on the end card
-    link: str | None = None  # the end card's QR code: the product's page, else the brand's CTA URL
+    link: str | None = None  # the end card's QR code (``providers.base.shop_link``): none, no code
     end_card: bool = True
 
 
