@@ -113,6 +113,9 @@ class ParsedFile:
 # --------------------------------------------------------------- reading ----
 
 
+_SHOP_PATH = re.compile(r"/(?:products|collections)(?:/|$)", re.IGNORECASE)
+
+
 def store_address(value: Any) -> str | None:
     """The store's address typed beside a Shopify export (``https://shop.example.com``, or with
     a market's path, ``https://shop.example.com/en-ca``); empty is None. What a merchant may
@@ -126,9 +129,6 @@ def store_address(value: Any) -> str | None:
         raise CatalogError(f"The store address {text[:80]!r} is not an http(s) address, e.g. "
                            "https://shop.example.com.", "store_url")
     return address
-
-
-_SHOP_PATH = re.compile(r"/(?:products|collections)(?:/|$)", re.IGNORECASE)
 
 
 def read(data: bytes, store_url: str | None = None) -> ParsedFile:
@@ -197,8 +197,6 @@ def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
 def _cell(row: Sequence[str], columns: dict[str, int], name: str) -> str:
     index = columns.get(name)
     return row[index] if index is not None and index < len(row) else ""
-
-
 
 
 def _check_urls(urls: Iterable[str], column: str) -> tuple[str, ...]:

@@ -32,6 +32,7 @@ from ..catalog.images import megabytes
 from ..catalog.products import CatalogError, Upload
 from ..generation.errors import NotFound
 from ..generation.service import get_product
+from ..models import price_label
 from ..storage import NotStored, current_storage
 
 bp = Blueprint("catalog", __name__)
@@ -136,7 +137,7 @@ def edit_product(product_id: int):
 def _warn_of_an_unshown_discount(product) -> None:
     """Saved as typed (a store may hold such a price), but the merchant likely meant a discount."""
     if product.compare_at_unshown:
-        shown = f"${product.compare_at_price:,.2f}"
+        shown = price_label(product.compare_at_price)
         flash(f"The compare-at price {shown} is not above the price, so videos show no was-price or discount."
               if product.price is not None else
               f"The compare-at price {shown} needs a price to be shown: videos show no was-price without one.",
