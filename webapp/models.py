@@ -169,8 +169,7 @@ class Product(db.Model):
 
     @property
     def compare_at_unshown(self) -> bool:
-        """A compare-at price that videos do not show: not above the price, or with no price."""
-        return self.compare_at_price is not None and self.compare_at_label is None
+        return compare_at_unshown(self.price, self.compare_at_price)
 
 
 def price_label(price: Decimal | None) -> str | None:
@@ -182,6 +181,11 @@ def compare_at_label(price: Decimal | None, compare_at_price: Decimal | None) ->
     if compare_at_price is None or price is None or compare_at_price <= price:
         return None
     return price_label(compare_at_price)
+
+
+def compare_at_unshown(price: Decimal | None, compare_at_price: Decimal | None) -> bool:
+    """A compare-at price that videos do not show: not above the price, or with no price."""
+    return compare_at_price is not None and compare_at_label(price, compare_at_price) is None
 
 
 class ImageStatus(enum.StrEnum):

@@ -158,6 +158,8 @@ def test_a_compare_at_price_videos_will_not_show_is_saved_with_a_warning(client,
     assert '<p class="flash flash-warning" role="status">The compare-at price $59.00 is not above the price' in page
     assert str(db.session.scalar(select(Product.compare_at_price))) == "59.00"
     product = db.session.scalar(select(Product))
+    edit = client.get(f"/products/{product.id}/edit").get_data(as_text=True)
+    assert "Not above the price: videos do not show it." in edit  # said beside the field while it stays so
     fine = client.post(f"/products/{product.id}/edit", follow_redirects=True, data={
         "title": "Backpack", "external_key": product.external_key, "price": "129", "compare_at_price": "159"})
     assert "flash-warning" not in fine.get_data(as_text=True)

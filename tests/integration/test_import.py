@@ -222,7 +222,7 @@ def test_the_was_price_and_the_product_page_are_imported_and_a_file_changes_only
     shopify = importer.import_file(workspace, b"Handle,Title,Vendor,Variant Price,Variant Compare At Price\n"
                                               b"hat,Hat,Acme,cheap,soon\n")
     assert [r.reason for r in shopify.rejected] == [  # every wrong field of the product
-        ("Variant Price: Price 'cheap' is not a number.; "
+        ("Variant Price: Price 'cheap' is not a number.\n"
         "Variant Compare At Price: Compare-at price 'soon' is not a number.")]
 
 
@@ -269,7 +269,7 @@ def test_a_shopify_export_with_its_store_address_gives_every_product_its_page(ap
     assert result.exit_code == 0, result.output
     pages = dict(db.session.execute(select(Product.external_key, Product.url)).all())
     assert pages == {"tee": "https://shop.example.com/products/tee", "sock": "https://shop.example.com/products/sock"}
-    refused = runner.invoke(args=["import-products", str(path), "--workspace", "Acme", "--store-url", "shop.example.com"])
+    refused = runner.invoke(args=["import-products", str(path), "--workspace", "Acme", "--store-url", "my shop"])
     assert refused.exit_code != 0 and "is not an http(s) address" in refused.output
 
 
@@ -454,7 +454,8 @@ def test_the_store_address_typed_beside_a_shopify_export_reaches_the_import(clie
 
 
 @pytest.mark.parametrize("typed", ["https://shop.example.com/products/", "https://shop.example.com/?ref=mail",
-                                   "https://shop.example.com/collections/all", "https://shop.example.com/products/mug"])
+                                   "https://shop.example.com/collections/all", "https://shop.example.com/products/mug",
+                                   "shop.example.com"])
 def test_a_store_address_pasted_with_more_than_the_address_still_gives_the_product_pages(typed):
     """``/products/`` was added once more: every QR code led to …/products/products/<handle>."""
     assert importer.store_address(typed) == "https://shop.example.com"
@@ -467,8 +468,9 @@ def test_the_preview_shows_the_pages_and_was_prices_an_import_sets(client, works
                                                     "store_url": "https://shop.example.com"},
                           content_type="multipart/form-data").get_data(as_text=True)
     assert "https://shop.example.com/products/tee" in preview
-    assert '<del aria-label="was 32.00">32.00</del>' in preview
-    assert "was 5.00" not in preview  # not a discount: no video shows it
+    assert '<del aria-label="was $32.00">$32.00</del>' in preview
+    assert "was $5.00" not in preview  # not a discount: no video shows it, and a note says so
+    assert "Line 3: Compare-at price 5.00 is not above the price: videos show no was-price." in preview
     reelboard = client.post("/products/import", data={"file": (io.BytesIO(b"external_key,title,url,price\n"
                                                                           b"mug,Mug,ftp://x/mug,cheap\n"), "c.csv"),
                                                       "store_url": "https://shop.example.com"},

@@ -248,6 +248,8 @@ def test_the_page_offers_what_the_end_card_offers(app, client, shop, workspace):
     assert "$19.00" in html and "<del" not in html
     assert "share-cta" not in html and "share-logo" not in html  # nothing to buy from yet, no logo
     assert visitor.get(f"{path}/logo").status_code == 404
+    panel = client.get(f"/videos/{shop['video']}/share", headers=HTMX).get_data(as_text=True)
+    assert "Neither this product nor your brand has a link to buy from" in panel  # the merchant is told
 
     brand.update_brand(workspace, parse(BrandUpdate, {"ctaText": "Get yours", "ctaUrl": "https://shop.example.com"}))
     brand.set_logo(workspace, _png_logo())
@@ -256,6 +258,8 @@ def test_the_page_offers_what_the_end_card_offers(app, client, shop, workspace):
     assert f'<img class="share-logo" src="{path}/logo"' in html
     logo = visitor.get(f"{path}/logo")
     assert logo.status_code == 200 and logo.mimetype == "image/png"
+    panel = client.get(f"/videos/{shop['video']}/share", headers=HTMX).get_data(as_text=True)
+    assert "Neither this product nor your brand" not in panel
 
     product = _fresh(Video, shop["video"]).product
     products.update_product(workspace, product.id, external_key=product.external_key, title=product.title,

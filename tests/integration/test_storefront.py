@@ -241,7 +241,7 @@ def test_every_bad_origin_is_named_at_once(client, store):
     errors = shown[0].split("<br>")
     assert len(errors) == 2
     assert errors[0].startswith("&#39;shop.example.org&#39; is not a store origin")
-    assert errors[1].startswith("List each store origin: wildcards are not accepted.")
+    assert errors[1].startswith("&#39;https://*.example.com&#39; has a wildcard: list each store origin.")
     assert _refresh(store["workspace"]).allowed_origins == [STORE]
 
 

@@ -33,7 +33,14 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import media
 from ..extensions import db
-from ..models import ImageStatus, Product, ProductImage, Workspace, utcnow
+from ..models import (
+    ImageStatus,
+    Product,
+    ProductImage,
+    Workspace,
+    compare_at_unshown,
+    utcnow,
+)
 from ..numbers import parse_int
 from .products import (
     HTTP_URL,
@@ -124,6 +131,8 @@ def store_address(value: Any) -> str | None:
     text = "" if value is None else str(value).strip()
     if not text:
         return None
+    if "://" not in text and "." in text.split("/")[0] and " " not in text:  # shop.example.com
+        text = f"https://{text}"
     address = _SHOP_PATH.split(text.split("?")[0].split("#")[0], maxsplit=1)[0].rstrip("/")
     if len(address) > MAX_URL // 2 or not HTTP_URL.fullmatch(address):
         raise CatalogError(f"The store address {text[:80]!r} is not an http(s) address, e.g. "
@@ -143,14 +152,26 @@ def read(data: bytes, store_url: str | None = None) -> ParsedFile:
         if store_url:
             parsed.notes.insert(0, Note(1, "The store address is for a Shopify export and was not used: in a "
                                            "Reelboard file, a url column gives each product's page."))
-        return parsed
+        return _with_unshown_discounts(parsed)
     if all(name in columns for name in SHOPIFY_REQUIRED):
-        return _read_shopify(text, delimiter, columns, store_url)
+        return _with_unshown_discounts(_read_shopify(text, delimiter, columns, store_url))
     found = ", ".join(name.strip() for name in header[:12] if name.strip()) or "nothing"
     raise ImportRefused(
         "The file's first line must name the columns: Reelboard's (external_key, title, and optionally "
         f"{', '.join(REELBOARD_OPTIONAL)}) or a Shopify product export's (Handle, Title, …). Found: {found}."
     )
+
+
+def _with_unshown_discounts(parsed: ParsedFile) -> ParsedFile:
+    """A note for each compare-at price no video will show: kept as the store has it, but the
+    merchant likely meant a discount."""
+    for product in parsed.products:
+        fields = product.fields
+        if compare_at_unshown(fields.price, fields.compare_at_price):
+            parsed.notes.append(Note(product.line, f"Compare-at price {fields.compare_at_price} is not above the "
+                                                   "price: videos show no was-price."))
+    parsed.notes.sort(key=lambda note: note.line)
+    return parsed
 
 
 def _decode(data: bytes) -> str:
@@ -222,7 +243,7 @@ def _reason(error: CatalogError, columns: dict[str, str]) -> str:
     for name, message in error.problems:
         column = columns.get(name or "", name)
         said.append(f"{column}: {message}" if column else message)
-    return "; ".join(said)
+    return "\n".join(said)
 
 
 def _read_reelboard(text: str, delimiter: str, columns: dict[str, int]) -> ParsedFile:

@@ -84,7 +84,7 @@ def normalize_origin(value: str) -> str:
     if not text or len(text) > MAX_ORIGIN_LENGTH or any(ord(c) < 33 or ord(c) == 127 for c in text):
         raise CatalogError(f"{text[:60]!r} is not a store origin. {example}", "allowedOrigins")
     if text == "*" or "*" in text:
-        raise CatalogError("List each store origin: wildcards are not accepted. " + example, "allowedOrigins")
+        raise CatalogError(f"{text[:60]!r} has a wildcard: list each store origin. {example}", "allowedOrigins")
     try:
         parts = urlsplit(text)
         port = parts.port

@@ -117,6 +117,11 @@ class SharedVideo:
     shop_url: str | None = None
 
 
+def shop_url_of(workspace: Workspace, video: Video) -> str | None:
+    """Where the share page's button (and the end card's code) leads for ``video``."""
+    return shop_link(video.product.url, kit_for_provider(workspace.id))
+
+
 def _shared_row(token: str, *product_columns):
     """The video behind a link in force, with ``product_columns`` of its product; None for an
     unknown, revoked or expired link, or a video that is no longer completed."""

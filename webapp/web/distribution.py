@@ -77,7 +77,7 @@ def _share_panel(video_id: int, form: ShareForm | None = None) -> str:
         abort(404)
     return render_template(
         "partials/share_panel.html", video=video, link=link, url=sharing.share_url(link) if link else None,
-        form=form or ShareForm(formdata=None),
+        shop_url=sharing.shop_url_of(g.workspace, video), form=form or ShareForm(formdata=None),
     )
 
 

@@ -10,7 +10,7 @@ from flask import Flask, g
 
 from ..generation import quota
 from ..generation.templates import all_templates
-from ..models import utcnow
+from ..models import compare_at_label, price_label, utcnow
 from ..providers.registry import provider_label
 from .live import watch_list
 
@@ -54,6 +54,8 @@ def template_name(key: str) -> str:
 def init_app(app: Flask) -> None:
     for function in (age, filesize, slug, youtube_embed):
         app.add_template_filter(function)
+    app.add_template_filter(price_label, "money")
+    app.add_template_global(compare_at_label)
     app.add_template_global(template_name)
     app.add_template_global(provider_label)
     app.add_template_global(watch_list, "live_watch")
