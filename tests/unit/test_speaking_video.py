@@ -269,3 +269,22 @@ def test_the_name_is_on_screen_once_while_the_voice_says_it(tmp_path, photos, re
     # the next phrase is captioned as ever
     start, end, text = cues[1]
     assert [normal(w) for w in text.split()] == read(captions, (start + end) / 2)
+
+
+@pytest.mark.skipif(TESSERACT is None, reason="Debian's tesseract-ocr is needed to read the frames")
+@pytest.mark.parametrize(("recipe", "aspect", "captioned"), [("product_showcase", "16:9", False),
+                                                         ("product_showcase", "9:16", False),
+                                                         ("lifestyle", "16:9", True)])
+def test_the_poster_says_the_name_once(tmp_path, photos, recipe, aspect, captioned):
+    """The showcase's lower third names the product when its poster is taken: the poster is
+    that frame without the captions, which sat under a player's controls. Spoken, lifestyle
+    shows no text of its own: its poster keeps the captions, the only words on it."""
+    spec = RenderSpec(recipe=recipe, images=tuple(photos), title="Aurora Desk Lamp", price="$89.00",
+                      aspect_ratio=aspect, script=SCRIPT.lines, voiceover=True, preset="ultrafast", fps=15)
+    result = render(spec, tmp_path / "v.mp4", tmp_path / "v.jpg")
+    box = result.layout.boxes["captions"]
+    with Image.open(result.thumbnail_path) as im:
+        plate = np.asarray(im.convert("RGB"))[int(box.y):int(box.bottom), int(box.x):int(box.right)]
+    spoken = {normal(w.text) for w in result.words} - {""}
+    read = {normal(word) for word in ocr(plate, tmp_path).split()} & spoken
+    assert bool(read) == captioned, read

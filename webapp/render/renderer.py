@@ -336,10 +336,17 @@ def compose(spec: RenderSpec, looks: list, workdir: Path, *, width: int, height:
     if track and c.spoken:
         track = _hush_spoken_title(track, spec.title, c.title_shown)
     label = graph.add(built.label, [f"trim=end_frame={main}", "setpts=PTS-STARTPTS"])
+    if mark is not None:  # laid out clear of the captions: drawn first or last, the same frames
+        label = graph.overlay_static(label, mark)
+    # The poster says the product's name once: when the template's own title is on screen then,
+    # it is taken before the captions (a phrase caught under a player's controls otherwise).
+    titled = any(a <= built.poster < b for a, b, _ in c.title_shown)
+    if titled:
+        label, poster_src = graph.split(label, 2)
     if track:
         label = graph.overlay_track(label, track.concat, int(track.box.x), int(track.box.y))
-    if mark is not None:
-        label = graph.overlay_static(label, mark)
+    if not titled:
+        label, poster_src = graph.split(label, 2)
     card_layout = None
     if main < frames:
         t = min(round(END_CARD_IN_S * fps), main)
@@ -355,7 +362,6 @@ def compose(spec: RenderSpec, looks: list, workdir: Path, *, width: int, height:
         "setparams=colorspace=smpte170m:color_primaries=bt709:color_trc=bt709:range=tv",
         "format=yuv420p",
     ])
-    vout, poster_src = graph.split(label, 2)
     # The poster branch writes every 8th frame up to k, then k, to one image file that
     # each overwrites (-update 1), so frame k is what remains. Dropping all frames
     # before k would leave this output behind the video, and ffmpeg would hold back
@@ -365,7 +371,7 @@ def compose(spec: RenderSpec, looks: list, workdir: Path, *, width: int, height:
         f"trim=end_frame={k + 1}", f"select='not(mod(n,8))+eq(n,{k})'",
         "scale=in_color_matrix=bt601:in_range=tv:out_range=pc", "format=rgb24",
     ])
-    return Composition(graph, vout, poster, frames, layout, card_layout, cues,
+    return Composition(graph, label, poster, frames, layout, card_layout, cues,
                        tuple(shot.product for shot in c.shots), main / fps)
 
 
