@@ -3,6 +3,11 @@ turn these into form errors beside the field, or JSON errors with the right stat
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+T = TypeVar("T")
+
 
 class AppError(Exception):
     """Bad input or a refused action: nothing was changed. ``field`` names the input at fault;
@@ -18,6 +23,21 @@ class AppError(Exception):
         self.message = message
         self.field = field
         self.problems = problems or ((field, message),)
+
+
+def every_check(checks: Iterable[Callable[[], T]]) -> list[T]:
+    """What each check returns; when any is refused, one error of the first's kind, message and
+    field that carries every problem, so that a form shows them all at once."""
+    values, refused = [], []
+    for check in checks:
+        try:
+            values.append(check())
+        except AppError as error:
+            refused.append(error)
+    if refused:
+        first = refused[0]
+        raise type(first)(first.message, first.field, problems=tuple(p for error in refused for p in error.problems))
+    return values
 
 
 class NotFound(AppError):

@@ -14,7 +14,7 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import media
-from ..errors import AppError, NotFound
+from ..errors import AppError, NotFound, every_check
 from ..extensions import db
 from ..models import (
     IN_FLIGHT,
@@ -154,16 +154,7 @@ def check_fields(
                                      else parse_price(compare_at_price, "compare_at_price", "Compare-at price")),
         "url": lambda: clean_url(url),
     }
-    cleaned, refused = {}, []
-    for name, check in checks.items():
-        try:
-            cleaned[name] = check()
-        except CatalogError as error:
-            refused.append(error)
-    if refused:
-        raise CatalogError(refused[0].message, refused[0].field,
-                           problems=tuple(problem for error in refused for problem in error.problems))
-    return ProductFields(**cleaned)
+    return ProductFields(**dict(zip(checks, every_check(checks.values()), strict=True)))
 
 
 def _key_taken(workspace: Workspace, key: str, except_id: int | None = None) -> bool:

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import Select, and_, bindparam, select, update
 
+from ..errors import every_check
 from ..extensions import db, writing
 from ..media import MediaFile
 from ..models import Product, Video, VideoStatus, Workspace
@@ -115,16 +116,7 @@ def set_allowed_origins(workspace: Workspace, values: Iterable[str]) -> Storefro
     if isinstance(values, str) or not all(isinstance(v, str) for v in values):
         raise CatalogError("allowedOrigins must be a list of origins such as https://shop.example.com.",
                            "allowedOrigins")
-    origins, refused = [], []
-    for value in values:
-        try:
-            origins.append(normalize_origin(value))
-        except CatalogError as error:
-            refused.append(error)
-    if refused:
-        raise CatalogError(refused[0].message, "allowedOrigins",
-                           problems=tuple(problem for error in refused for problem in error.problems))
-    origins = list(dict.fromkeys(origins))
+    origins = list(dict.fromkeys(every_check(lambda value=value: normalize_origin(value) for value in values)))
     if len(origins) > MAX_ORIGINS:
         raise CatalogError(f"At most {MAX_ORIGINS} store origins.", "allowedOrigins")
     workspace.allowed_origins = origins

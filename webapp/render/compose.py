@@ -139,7 +139,9 @@ def _holes_of_backdrop(rgb: np.ndarray, enclosed_near: np.ndarray, distance: np.
     deepest = cv2.distanceTransform(enclosed_near.astype(np.uint8), cv2.DIST_L2, 3)
     holes = np.zeros_like(enclosed_near)
     parts = 1 + np.nonzero(stats[1:, cv2.CC_STAT_AREA] >= enclosed_near.size // 1000)[0]
-    walled = _walled(rgb) if len(parts) else None
+    if not len(parts):
+        return holes
+    walled = _walled(rgb)
     for label in parts:
         at = int(np.argmax(np.where(labels == label, deepest, 0)))  # the farthest from its outline
         flood = _flood(*walled, 3.0, [(at % rgb.shape[1], at // rgb.shape[1])])
