@@ -184,15 +184,28 @@ def test_the_watermark_shows_on_a_wall_of_the_logos_own_colour(logo, wall):
     assert watermark(Brand(logo=logo, watermark=False), 1080, 1920) is None
 
 
-def test_a_dark_logo_on_a_dark_end_card_is_set_off_by_a_glow(tmp_path):
+def test_a_dark_logo_on_a_dark_end_card_sits_on_a_plate_that_reads(tmp_path, logo):
     dark = tmp_path / "dark.png"
     image = Image.new("RGBA", (300, 100), (0, 0, 0, 0))
     ImageDraw.Draw(image).ellipse((10, 10, 90, 90), fill=(30, 24, 20, 255))
     image.save(dark)
-    card = end_card(1080, 1920, Brand(primary="#3B0A2A", accent="#F06292", logo=dark), title="Bloom Glass Vase",
-                    price=Decimal(39), qr_url=None)
+    brand = {"primary": "#3B0A2A", "accent": "#F06292"}
+    card = end_card(1080, 1920, Brand(**brand, logo=dark), title="Bloom Glass Vase", price=Decimal(39), qr_url=None)
     box = card.layout.boxes["logo"]
-    grey = np.asarray(card.image.convert("L"), np.float32)
-    around = grey[int(box.y):int(box.bottom), int(box.x):int(box.x + box.w * 0.4)]  # the disc and its glow
-    plain = grey[int(box.y) + 2, int(box.right) - 2]  # the logo's transparent end: the card itself
-    assert around.max() > plain + 60
+    pixels = np.asarray(card.image.convert("RGB"))[int(box.y) + 4:int(box.bottom) - 4, int(box.x) + 4:int(box.right) - 4]
+    plate = tuple(int(c) for c in np.median(pixels.reshape(-1, 3), axis=0))
+    assert contrast_ratio(plate, (30, 24, 20)) >= 3  # the disc reads on what is around it
+    assert (np.abs(pixels.astype(int) - (30, 24, 20)).max(-1) < 12).sum() > 2000  # and is drawn whole
+    # a red logo reads on that card by itself: no plate, the card shows around it
+    card = end_card(1080, 1920, Brand(**brand, logo=logo), title="Bloom Glass Vase", price=Decimal(39), qr_url=None)
+    box = card.layout.boxes["logo"]
+    corner = np.asarray(card.image.convert("RGB"))[int(box.y) + 2, int(box.right) - 2]
+    assert contrast_ratio(tuple(int(c) for c in corner), (59, 10, 42)) < 1.5
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_scene_photo_keeps_a_photos_shape_on_the_card(tmp_path, size):
+    scene = tmp_path / "throw-on-a-shelf.jpg"
+    demo_shot("haven-throw", 1).image.save(scene, quality=90)
+    card = end_card(*size, Brand(), title="Haven Knit Throw", price=Decimal(75), product=scene, qr_url=None)
+    box = card.layout.boxes["product"]
+    assert 0.79 <= box.w / box.h <= 1.26  # never a sliver of the shelf

@@ -25,7 +25,6 @@ from .brand import (
     fit_image,
     load_logo,
     logo_colour,
-    on_glow,
     readable_ink,
     typeset,
 )
@@ -37,6 +36,7 @@ from .textutil import is_rtl
 QR_QUIET_ZONE = 4  # modules of white around the code, as the QR standard asks
 QR_MIN_MODULE_PX = 4  # smallest module that still scans after a 720p JPEG round trip
 QR_MAX_VERSION = 10  # 57 modules: past that, a link's code is too fine to scan off a phone's screen
+SCENE_WIDEST, SCENE_NARROWEST = 1.25, 0.8  # width ÷ height of a scene photo on the card
 
 
 @dataclass
@@ -130,14 +130,30 @@ def _product_image(product: Path | Image.Image, max_w: float, max_h: float, work
                 return fit_image(opened.convert("RGBA"), max_w, max_h)
         except PhotoError:
             pass
-    crop = fill_crop(analysis.size, analysis.product_box, max_w / max_h)
+    # a scene keeps the shape of a photo (4:5 to 5:4), not the sliver a tall column would cut
+    tile_w = min(max_w, max_h * SCENE_WIDEST)
+    tile_h = min(max_h, tile_w / SCENE_NARROWEST)
+    crop = fill_crop(analysis.size, analysis.product_box, tile_w / tile_h)
     tile = image.crop((round(crop.x), round(crop.y), round(crop.right), round(crop.bottom)))
-    tile = tile.resize((max(1, round(max_w)), max(1, round(max_h))), Image.Resampling.LANCZOS)
+    tile = tile.resize((max(1, round(tile_w)), max(1, round(tile_h))), Image.Resampling.LANCZOS)
     corners = Image.new("L", tile.size, 0)
     ImageDraw.Draw(corners).rounded_rectangle((0, 0, tile.width - 1, tile.height - 1),
                                               radius=round(min(tile.size) * 0.06), fill=255)
     tile.putalpha(corners)
     return tile
+
+
+def _logo_on(logo: Image.Image, card_rgb: tuple[int, int, int]) -> Image.Image:
+    """The logo as the card shows it: as it is, or, when its colours are too near the card's
+    (a navy logo on a navy card), on a rounded plate of the ink that contrasts with them."""
+    if contrast_ratio(logo_colour(logo), card_rgb) >= 3:
+        return logo
+    pad = max(2, round(logo.height * 0.22))
+    plate = Image.new("RGBA", (logo.width + 2 * pad, logo.height + 2 * pad), (0, 0, 0, 0))
+    ImageDraw.Draw(plate).rounded_rectangle((0, 0, plate.width - 1, plate.height - 1), radius=pad * 1.5,
+                                            fill=(*readable_ink(logo_colour(logo)), 255))
+    plate.alpha_composite(logo, (pad, pad))
+    return plate
 
 
 def _draw_text(canvas: Image.Image, text: _Text, box: Box, fill: tuple[int, int, int, int]) -> None:
@@ -183,7 +199,7 @@ def end_card(width: int, height: int, brand: Brand, *, title: str, price: Decima
             product_area = None
 
         # measure every piece first
-        logo = fit_image(load_logo(brand.logo), column.w * 0.5, 8 * u) if brand.logo else None
+        logo = _logo_on(fit_image(load_logo(brand.logo), column.w * 0.5, 8 * u), card_rgb) if brand.logo else None
         title_text = _text(brand, title, column.w, 6.2 * u, bold=True, max_lines=3, min_size=3.4 * u)
         scale = 1.0
         for _ in range(4):  # the price row is one line: shrink it until it fits the column
@@ -213,18 +229,12 @@ def end_card(width: int, height: int, brand: Brand, *, title: str, price: Decima
             if product_h > 10 * u:
                 product_area = Box(zone.x, zone.y + (logo.height + gap if logo else 0), zone.w, product_h)
 
-        # place: a vertical stack in the column, centred in the space it has
-        top = column.y if tall else column.y + max(0.0, (column.h - needed) / 2)
-        if tall and product_area is not None:
-            top = column.y
+        # place: a vertical stack in the column, centred in the space it has (under the product)
+        top = column.y if tall and product_area is not None else column.y + max(0.0, (column.h - needed) / 2)
         x = column.x
         if logo:
             layout.place("logo", Box(x, top, logo.width, logo.height))
-            if contrast_ratio(logo_colour(logo), card_rgb) < 3:  # a dark logo on a dark card
-                glowing, pad = on_glow(logo)
-                canvas.alpha_composite(glowing, (round(x) - pad, round(top) - pad))
-            else:
-                canvas.alpha_composite(logo, (round(x), round(top)))
+            canvas.alpha_composite(logo, (round(x), round(top)))
             top += logo.height + gap
         if product is not None and product_area is not None:
             item = _product_image(product, product_area.w - 2, product_area.h - 2, workdir)
