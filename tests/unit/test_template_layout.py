@@ -118,6 +118,12 @@ def test_every_box_stays_in_the_safe_zone_clear_of_the_others_and_the_product(lo
     for name in layout.exempt:  # pictures may bleed off the frame; they never miss it
         assert layout.boxes[name].intersects(frame), name
     assert boxes_shown_together(layout) == []
+    captions = layout.boxes["captions"]
+    if captions.centred_across(width):  # a name panel over centred captions is centred too
+        for name in {"lower_third", "name", "tagline", "banner"} & set(layout.boxes):
+            panel = layout.boxes[name]
+            if panel.x < captions.center[0] < panel.right:
+                assert panel.centred_across(width), f"{name} {panel} is off-centre over {captions}"
     tiles = [box for name, box in layout.boxes.items() if name.startswith("tile_")]
     for top in {tile.y for tile in tiles}:  # each row of store_display's window is centred, a short last row too
         row = [tile for tile in tiles if tile.y == top]
@@ -146,3 +152,21 @@ def test_technical_demo_shows_its_spec_call_outs_beside_the_product_with_the_pri
     callouts = [name for name in layout.boxes if name.startswith("callout_")]
     assert len(callouts) >= 2 and "price" in layout.boxes
     assert all(layout.boxes[name].x >= layout.boxes["area"].right for name in (*callouts, "price"))
+
+
+@pytest.mark.parametrize(("recipe", "panel"), [("product_showcase", "lower_third"), ("lifestyle", "name")])
+@pytest.mark.parametrize("aspect", ["9:16", "1:1"])
+def test_the_name_panel_lines_up_with_the_centred_captions_under_it(looks_by_aspect, recipe, panel, aspect):
+    title, description, instructions, price = TEXTS["short"]
+    script = (title, *description.split(". "))
+    width, height = ASPECT_SIZES[aspect]
+    workdir, looks = looks_by_aspect[aspect]
+    spec = RenderSpec(recipe=recipe, images=(), title=title, price=price, description=description,
+                      custom_instructions=instructions, aspect_ratio=aspect, script=script, voiceover=True,
+                      brand=Brand())
+    words = spoken(script)
+    layout = compose(spec, looks, workdir, width=width, height=height, duration=round(words[-1].end + 2.6, 1),
+                     words=words).layout
+    captions, name = layout.boxes["captions"], layout.boxes[panel]
+    assert captions.centred_across(width)
+    assert name.center[0] == pytest.approx(captions.center[0], abs=0.05 * width)

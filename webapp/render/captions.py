@@ -255,7 +255,7 @@ def make_track(workdir: Path, width: int, height: int, fps: int, duration: float
     # a box centred in the frame centres its phrases; a column beside the product keeps them
     # flush with its edge, under the title there, instead of a plate edge that moves per phrase
     painter = _Painter(fonts, size, line_h, (int(box.w), int(box.h)), (pad_x, pad_y), style, max_lines,
-                       centred=abs(box.x + box.w / 2 - width / 2) < 0.05 * width)
+                       centred=box.centred_across(width))
     states: list[tuple[int, Path, int | None]] = []  # (first frame, png, cue index)
     blank = painter.blank(workdir / "caption_blank.png")
     frames_total = max(1, round(duration * fps))

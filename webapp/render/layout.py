@@ -42,6 +42,11 @@ class Box:
     def center(self) -> tuple[float, float]:
         return self.x + self.w / 2, self.y + self.h / 2
 
+    def centred_across(self, width: float) -> bool:
+        """True when the box stands in the middle of a frame ``width`` wide: text in it centres
+        (captions under the product), where text in a column beside the product keeps flush left."""
+        return abs(self.x + self.w / 2 - width / 2) < 0.05 * width
+
     def intersects(self, other: Box) -> bool:
         """True when the two share area (touching edges do not count)."""
         return self.x < other.right and other.x < self.right and self.y < other.bottom and other.y < self.bottom

@@ -160,6 +160,10 @@ class Ctx:
                 return piece, *spot
         return None
 
+    def align_in(self, within: Box) -> str:
+        """How a title lines up in ``within``: as the captions there do."""
+        return "center" if within.centred_across(self.width) else "left"
+
     def text_area(self) -> Box:
         """Where a recipe's text goes: beside the product in a wide frame, else under it."""
         product = self.layout.boxes.get("area")
@@ -361,7 +365,7 @@ def lower_third(c: Ctx, name: str, when: tuple[float, float], *, within: Box | N
     panel_rgb = panel or panel_colour(c)
     made = c.fit(lambda size: c.ov.lower_third(s.title, s.price, accent=s.brand.accent, panel=(*panel_rgb, 236),
                                                max_w=within.w, title_colour=_ink(panel_rgb), size_u=size),
-                 (6.0, 5.2, 4.4, 3.6), within, when, prefer=prefer)
+                 (6.0, 5.2, 4.4, 3.6), within, when, prefer=prefer, align=c.align_in(within))
     if made is None:
         return None
     piece, x, y = made
@@ -645,6 +649,7 @@ def _lifestyle(c: Ctx) -> Built:
     base = g.sequence(segs, smooth, c.t)
     D = c.duration
     within = c.text_area()
+    align = c.align_in(within)
     # light, unhurried type on a translucent warm plate: readable over a bright kitchen and a
     # pale backdrop alike
     plate = (*mix(panel_colour(c), (60, 40, 24), 0.5), 190)
@@ -654,21 +659,21 @@ def _lifestyle(c: Ctx) -> Built:
     # plate repeating the name just above them only doubled it
     made = None if c.spoken else c.fit(
         lambda size: c.ov.headline(tagline(s.description, s.custom_instructions, s.title), max_w=within.w,
-                                   size_u=size, colour=(*cream, 255), bold=False, max_lines=2, align="left",
+                                   size_u=size, colour=(*cream, 255), bold=False, max_lines=2, align=align,
                                    shadow=0, plate=plate),
-        (7.0, 6.0, 5.0, 4.2, 3.6), within, (0.2, tag_end), prefer="bottom")
+        (7.0, 6.0, 5.0, 4.2, 3.6), within, (0.2, tag_end), prefer="bottom", align=align)
     if made is not None:
         piece, x, y = made
         tag = c.put("tagline", piece, x, y, (0.2, tag_end))
         base = g.overlay(base, tag, 0.2, tag_end, fade_in=0.6, fade_out=0.4, y=slide(tag.y, 0.2, c.px(4), 0.9),
                          total=D)
     name_in = tag_end + 0.1
-    made = c.fit(lambda size: c.ov.headline(s.title, max_w=within.w, size_u=size, max_lines=2, align="left",
+    made = c.fit(lambda size: c.ov.headline(s.title, max_w=within.w, size_u=size, max_lines=2, align=align,
                                             shadow=0, plate=plate, kicker=s.price or "Made for everyday life",
                                             kicker_colour=(*legible_on(mix(c.accent, WHITE, 0.35), seen_plate, 4.5), 255),
                                             kicker_scale=0.75,
                                             colour=(*cream, 255)),
-                 (6.0, 5.0, 4.2, 3.6), within, (name_in, D), prefer="bottom")
+                 (6.0, 5.0, 4.2, 3.6), within, (name_in, D), prefer="bottom", align=align)
     if made is not None:
         piece, x, y = made
         name = c.put("name", piece, x, y, (name_in, D), says_title=True)
