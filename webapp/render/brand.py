@@ -311,11 +311,9 @@ def on_glow(logo: Image.Image, *, opacity: float = 1.0) -> tuple[Image.Image, in
 
 def watermark(brand: Brand, width: int, height: int) -> Image.Image | None:
     """The corner watermark for a frame, or None when the brand has none: the logo at
-    ``WATERMARK_OPACITY``, within a fifth of the frame's short side wide and 7.5 % of it high
-    (the same size in every format, as a phone shows it), on its glow, since the frame under a
+    ``WATERMARK_OPACITY``, about 1/9 of the frame width, on its glow, since the frame under a
     corner changes from shot to shot (the renderer picks the corner)."""
     if not brand.watermark or brand.logo is None:
         return None
-    short = min(width, height)
-    mark, _ = on_glow(fit_image(load_logo(brand.logo), short * 0.2, short * 0.075), opacity=WATERMARK_OPACITY)
+    mark, _ = on_glow(fit_image(load_logo(brand.logo), width * 0.11, height * 0.06), opacity=WATERMARK_OPACITY)
     return mark
