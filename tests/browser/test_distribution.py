@@ -14,27 +14,32 @@ from playwright.sync_api import expect
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import BOTH_WIDTHS, log_in
 from tests.conftest import jpeg_bytes
 from webapp import media
 from webapp.catalog import storefront
 from webapp.extensions import db
+from webapp.generation import sharing
 from webapp.models import Product, Video, Workspace, utcnow
 from webapp.render.ffmpeg import ffmpeg_binary
 
 CAPTIONS = "WEBVTT\n\n00:00.000 --> 00:03.000\nMade for the trail\n"
 
 
-@pytest.fixture(scope="module")
-def movie(tmp_path_factory) -> bytes:
-    """A real, playable 3 s H.264 MP4."""
-    path = tmp_path_factory.mktemp("movie") / "clip.mp4"
+def _movie(folder, size: str) -> bytes:
+    """A real, playable 3 s H.264 MP4 of ``size`` (WxH)."""
+    path = folder / "clip.mp4"
     subprocess.run(
-        [ffmpeg_binary(), "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=320x180:rate=15:duration=3",
+        [ffmpeg_binary(), "-v", "error", "-y", "-f", "lavfi", "-i", f"testsrc=size={size}:rate=15:duration=3",
          "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "ultrafast", "-movflags", "+faststart", str(path)],
         check=True,
     )
     return path.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def movie(tmp_path_factory) -> bytes:
+    return _movie(tmp_path_factory.mktemp("movie"), "320x180")
 
 
 @pytest.fixture
@@ -139,6 +144,28 @@ def test_a_share_link_unfurls_plays_logged_out_and_dies_when_revoked(page, brows
         assert visitor.goto(f"{url}/video").status == 404
     finally:
         visitor_context.close()
+    assert page.watch.errors == []
+
+
+@BOTH_WIDTHS
+def test_a_shared_vertical_video_is_shown_at_its_own_shape(page, live_app, finished, tmp_path):
+    """A 9:16 video on the share page: as tall as the window allows and no wider than itself,
+    where it sat in a full-width black box, two thirds of it bars."""
+    with live_app.app_context():
+        video = db.session.get(Video, finished["video"])
+        media.write_atomically(video.video_path, _movie(tmp_path, "360x640"))
+        media.write_atomically(video.thumbnail_path, jpeg_bytes(size=(360, 640)))  # a poster taken from it
+        video.width, video.height = 360, 640
+        url = sharing.share_url(sharing.share_video(db.session.get(Workspace, video.workspace_id), None, video.id))
+        db.session.commit()
+        db.session.remove()
+    page.goto(url)
+    player = page.locator("video.share-video")
+    player.evaluate("v => v.readyState >= 1 || new Promise(done => v.addEventListener('loadedmetadata', done))")
+    box = player.bounding_box()
+    viewport = page.viewport_size
+    assert box["width"] / box["height"] == pytest.approx(9 / 16, rel=0.03)
+    assert box["height"] >= 0.5 * viewport["height"] and box["width"] <= viewport["width"]
     assert page.watch.errors == []
 
 
