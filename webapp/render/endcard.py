@@ -1,5 +1,5 @@
 """The end card every video closes on: logo, product, title, price (with the compare-at price
-struck through and a "−N %" badge when there is a discount), the call to action and a QR code
+struck through and a "−N%" badge when there is a discount), the call to action and a QR code
 a phone can scan from the screen.
 
 Every box is measured first and placed through ``Layout.place`` (inside the safe zone, no
@@ -206,7 +206,7 @@ def end_card(width: int, height: int, brand: Brand, *, title: str, price: Decima
             price_text = _text(brand, price, column.w, 8 * u * scale, bold=True) if price else None
             was_text = (_text(brand, compare_at_price, column.w, 4.6 * u * scale, bold=False)
                         if discount and compare_at_price else None)
-            badge_text = (_text(brand, f"\u2212{discount} %", column.w, 4.2 * u * scale, bold=True)
+            badge_text = (_text(brand, f"\u2212{discount}%", column.w, 4.2 * u * scale, bold=True)
                           if discount else None)
             row_w = sum(t.block.width + 2.4 * u for t in (price_text, was_text, badge_text) if t) + (2.4 * u if badge_text else 0)
             if row_w <= column.w:

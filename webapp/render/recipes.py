@@ -381,7 +381,7 @@ def hook_title(c: Ctx, name: str, when: tuple[float, float], *, within: Box | No
     made = c.fit(lambda size: c.ov.headline(c.spec.title, max_w=within.w, size_u=size, colour=(*ink, 255), max_lines=3,
                                             align=align if align != "center" else "center", kicker=kicker,
                                             kicker_colour=(*c.accent, 255), plate=(*plate, 230) if plate else None,
-                                            shadow=0 if plate else 150, kicker_scale=0.4),
+                                            shadow=0 if plate else 150, kicker_scale=0.5),
                  sizes, within, when, prefer=prefer, align=align)
     if made is None:
         return None
@@ -393,7 +393,7 @@ def discount_kicker(s: RenderSpec) -> str | None:
     from .endcard import discount_percent, parse_price
 
     percent = discount_percent(parse_price(s.price), parse_price(s.compare_at_price))
-    return f"\u2212{percent} % today" if percent else None
+    return f"\u2212{percent}% today" if percent else None
 
 
 # -- product_showcase ------------------------------------------------------------------------------
