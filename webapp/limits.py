@@ -16,3 +16,4 @@ MAX_SCRIPT_LINES = 8
 MAX_SCRIPT_CHARS = 520
 MAX_IMAGES = 10  # product images a render uses
 MAX_BULK = 10_000  # products in one bulk request
+MAX_CTA_TEXT = 40  # characters of the brand's call to action: one button

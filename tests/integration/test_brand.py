@@ -107,10 +107,26 @@ def test_the_settings_page_saves_the_brand_and_shows_errors_beside_the_fields(cl
     assert (kit.primary_color, kit.font, kit.cta_text, kit.watermark) == ("#0E7490", "lato", "Order today", True)
 
 
+def test_the_brand_link_may_be_typed_without_https_in_settings(client, workspace):
+    page = client.get("/settings").get_data(as_text=True)
+    assert 'name="cta_text"' in page and 'maxlength="40"' in page  # the browser stops at the button's length
+    saved = client.post("/settings/brand", data={"primary_color": "#0E7490", "accent_color": "#F97316", "font": "lato",
+                                                 "cta_text": "Shop Mara's", "cta_url": "marasgoods.example.com/shop"},
+                        headers={"HX-Request": "true"})
+    assert "Brand saved" in saved.get_data(as_text=True)
+    assert db.session.get(BrandKit, workspace.id).cta_url == "https://marasgoods.example.com/shop"
+
+
+def test_the_brand_link_may_be_sent_without_https_to_the_api(api):
+    answer = api.put("/api/v1/brand", json={"ctaUrl": "shop.example.com"}).get_json()["data"]
+    assert answer["ctaUrl"] == "https://shop.example.com/"
+
+
 @pytest.mark.parametrize(("data", "field", "words"), [
     ({"accent_color": "red"}, "accent_color", "Must be a colour like #1E2A44"),
     ({"primary_color": "#12"}, "primary_color", "Must be a colour like #1E2A44"),
     ({"cta_url": "ftp://shop"}, "cta_url", "Must be an http(s) URL"),
+    ({"cta_url": "mailto:shop@example.com"}, "cta_url", "Must be an http(s) URL"),
 ])
 def test_a_bad_brand_value_is_named_beside_its_own_field(client, workspace, data, field, words):
     form = {"primary_color": "#0E7490", "accent_color": "#F97316", "font": "lato", "cta_text": "Buy", **data}

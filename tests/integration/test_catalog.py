@@ -70,6 +70,17 @@ def test_a_price_is_read_as_the_merchant_wrote_it_decimal_comma_or_point(client,
     assert str(db.session.scalar(select(Product.price))) == stored
 
 
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("shop.example.com/products/mug", "https://shop.example.com/products/mug"),
+    ("  http://shop.example.com/mug ", "http://shop.example.com/mug"),
+    ("shop.example.com:8443/mug?variant=2", "https://shop.example.com:8443/mug?variant=2"),
+])
+def test_a_product_page_typed_without_https_is_read_as_an_address_bar_reads_it(client, workspace, typed, stored):
+    response = client.post("/products/new", data={"title": "Mug", "url": typed})
+    assert response.status_code == 302
+    assert db.session.scalar(select(Product.url)) == stored
+
+
 NOT_A_PAGE = "The product page &#39;{}&#39; is not an http(s) URL, e.g. https://shop.example.com/products/mug."
 
 
@@ -86,7 +97,8 @@ NOT_A_PAGE = "The product page &#39;{}&#39; is not an http(s) URL, e.g. https://
         ({"title": "Mug", "sku": "S" * 121}, "sku", "The SKU is at most 120 characters (this one has 121)."),
         ({"title": "Mug", "compare_at_price": "soon"}, "compare_at_price",
          "Compare-at price &#39;soon&#39; is not a number."),
-        ({"title": "Mug", "url": "shop.example.com/mug"}, "url", NOT_A_PAGE.format("shop.example.com/mug")),
+        ({"title": "Mug", "url": "mailto:shop@example.com"}, "url", NOT_A_PAGE.format("mailto:shop@example.com")),
+        ({"title": "Mug", "url": "shop/mug"}, "url", NOT_A_PAGE.format("shop/mug")),
         ({"title": "Mug", "url": "javascript:alert(1)"}, "url", NOT_A_PAGE.format("javascript:alert(1)")),
     ],
 )

@@ -32,6 +32,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import media
+from ..addresses import HTTP_URL, with_scheme
 from ..extensions import db
 from ..models import (
     ImageStatus,
@@ -43,7 +44,6 @@ from ..models import (
 )
 from ..numbers import parse_int
 from .products import (
-    HTTP_URL,
     MAX_URL,
     CatalogError,
     ProductFields,
@@ -131,8 +131,7 @@ def store_address(value: Any) -> str | None:
     text = "" if value is None else str(value).strip()
     if not text:
         return None
-    if "://" not in text and "." in text.split("/")[0] and " " not in text:  # shop.example.com
-        text = f"https://{text}"
+    text = with_scheme(text)
     address = _SHOP_PATH.split(text.split("?")[0].split("#")[0], maxsplit=1)[0].rstrip("/")
     if len(address) > MAX_URL // 2 or not HTTP_URL.fullmatch(address):
         raise CatalogError(f"The store address {text[:80]!r} is not an http(s) address, e.g. "

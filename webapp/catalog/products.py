@@ -14,6 +14,7 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import media
+from ..addresses import HTTP_URL, with_scheme
 from ..errors import AppError, NotFound, every_check
 from ..extensions import db
 from ..models import (
@@ -31,7 +32,6 @@ from . import images
 MAX_PRICE = Decimal("9999999999.99")  # products.price is NUMERIC(12, 2)
 MAX_DESCRIPTION = 50_000
 MAX_URL = 2048  # products.url
-HTTP_URL = re.compile(r"https?://[^/?#\s]+(?:[/?#]\S*)?", re.IGNORECASE)
 PRODUCT_BUSY = (
     "This product has a video being generated. Cancel it or wait until it finishes, then delete the product."
 )
@@ -113,9 +113,10 @@ def parse_price(value: Any, field: str = "price", label: str = "Price") -> Decim
 
 
 def clean_url(value: Any, field: str = "url") -> str | None:
-    """The product's page in the store, an http(s) URL; empty is None. Its address is not
+    """The product's page in the store, an http(s) URL (``https://`` may be left out); empty is
+    None. Its address is not
     fetched, only shown (the end card's QR code, the share page's button), so any host will do."""
-    url = "" if value is None else str(value).strip()
+    url = "" if value is None else with_scheme(str(value).strip())
     if not url:
         return None
     if len(url) > MAX_URL or not HTTP_URL.fullmatch(url) or _CONTROL.search(url):

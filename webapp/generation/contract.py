@@ -28,10 +28,12 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from ..addresses import with_scheme
 from ..limits import (
     MAX_BULK,
     MAX_CAPTION_CHARS,
     MAX_CAPTIONS,
+    MAX_CTA_TEXT,
     MAX_DURATION,
     MAX_INSTRUCTIONS,
     MAX_SCRIPT_CHARS,
@@ -192,9 +194,15 @@ class BrandUpdate(Contract):
     primary: Colour = _kept(alias="primaryColor", description="#RRGGBB: backdrops and plates.")
     accent: Colour = _kept(alias="accentColor", description="#RRGGBB: the spoken word, buttons.")
     font: FontKey = _kept(description="One of the bundled open-licence fonts.")
-    cta_text: Text = _kept(min_length=1, max_length=40, description="The call to action, e.g. Shop now.")
-    cta_url: AnyHttpUrl | None = Field(default=None, description="Where the call to action leads (the end card's QR code).")
+    cta_text: Text = _kept(min_length=1, max_length=MAX_CTA_TEXT, description="The call to action, e.g. Shop now.")
+    cta_url: AnyHttpUrl | None = Field(default=None, description="Where the call to action leads (the end card's "
+                                       "QR code); https:// may be left out.")
     watermark: bool = _kept(description="The logo in a corner of the whole video.")
+
+    @field_validator("cta_url", mode="before")
+    @classmethod
+    def _typed_address(cls, value: Any) -> Any:
+        return with_scheme(value.strip()) if isinstance(value, str) else value
 
 
 # ------------------------------------------------------------------- errors ----

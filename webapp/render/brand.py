@@ -26,6 +26,7 @@ from PIL import (
     UnidentifiedImageError,
 )
 
+from ..limits import MAX_CTA_TEXT
 from .fonts import FontSet
 
 RGB = tuple[int, int, int]
@@ -100,8 +101,8 @@ class Brand:
             raise ValueError(f"unknown font {self.font!r}; choose one of {', '.join(FONTS)}")
         if not self.cta_text.strip():
             raise ValueError("the call to action needs some text")
-        if len(self.cta_text) > 40:
-            raise ValueError("the call to action is at most 40 characters")
+        if len(self.cta_text) > MAX_CTA_TEXT:
+            raise ValueError(f"the call to action is at most {MAX_CTA_TEXT} characters")
 
     @property
     def primary_rgb(self) -> RGB:

@@ -15,6 +15,7 @@ from wtforms import BooleanField, SelectField, StringField
 from .. import media
 from ..generation import brand, contract
 from ..generation.errors import GenerationError, NotFound
+from ..limits import MAX_CTA_TEXT
 from ..models import Workspace
 from ..render.brand import FONTS
 from .forms import ContractForm
@@ -28,9 +29,9 @@ class BrandForm(ContractForm):
     primary_color = StringField("Primary colour", render_kw={"type": "color"})
     accent_color = StringField("Accent colour", render_kw={"type": "color"})
     font = SelectField("Font", choices=[(f.key, f.name) for f in FONTS.values()], validate_choice=False)
-    cta_text = StringField("Call to action", render_kw={"placeholder": "Shop now"})
+    cta_text = StringField("Call to action", render_kw={"placeholder": "Shop now", "maxlength": MAX_CTA_TEXT})
     cta_url = StringField("Call-to-action link",
-                          render_kw={"placeholder": "https://shop.example.com", "inputmode": "url"})
+                          render_kw={"placeholder": "shop.example.com", "inputmode": "url"})
     watermark = BooleanField("Show the logo in a corner of the whole video")
 
     FIELDS: ClassVar[dict[str, str]] = {"primary": "primary_color", "accent": "accent_color", "font": "font",
