@@ -3,6 +3,7 @@ making real MP4 files through the background ticks."""
 
 from __future__ import annotations
 
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -246,6 +247,20 @@ def test_the_generate_form_shows_errors_beside_the_fields(app, client, workspace
         "/videos", data={"product_id": product.id, "template": "product_showcase", "aspect_ratio": "16:9", "duration": "99"}
     )
     assert response.status_code == 422 and "between 5 and 30 seconds" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Video.id))) == 0
+
+
+def test_a_script_over_its_limits_is_marked_with_every_reason_beside_it(app, client, workspace):
+    product = make_product(workspace)
+    script = "\r\n".join(["Hook", "z" * 300, "w" * 500])  # as a browser sends it: two lines too long, too long in all
+    response = client.post("/videos", data={"product_id": product.id, "template": "product_showcase",
+                                            "aspect_ratio": "16:9", "voiceover": "y", "script": script})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="script-hint" class="counter over"' in page and "<span data-count>806</span> / 520" in page
+    error = re.search(r'<small class="field-error" id="script-error">([^<]*)</small>', page).group(1)
+    assert error == ("Lines 2, 3 have more than 200 characters: split them; "
+                     "the script has 804 characters, at most 520 (about 27 seconds of speech).")
     assert db.session.scalar(select(func.count(Video.id))) == 0
 
 

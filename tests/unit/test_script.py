@@ -6,12 +6,13 @@ import re
 
 import pytest
 
+from webapp.generation import contract
+from webapp.generation.contract import MAX_SCRIPT_LINE_CHARS
+from webapp.generation.errors import GenerationError
 from webapp.generation.script import (
     HOOK_MAX_WORDS,
-    MAX_SCRIPT_LINE_CHARS,
+    WRITTEN_LINE_CHARS,
     Script,
-    check_lines,
-    parse_script,
     sentences,
     write_script,
 )
@@ -76,9 +77,9 @@ def test_long_instructions_are_all_said_within_the_limits():
                   "the merchant may well write in the five hundred characters of the instructions box."
     assert 350 <= len(text) <= 500
     script = script_for(text)
-    check_lines(script.lines)  # what the form would accept as it is
+    accepted(script)  # what the form would accept as it is
     assert len(script.lines) <= MAX_SCRIPT_LINES
-    assert all(len(line) <= MAX_SCRIPT_LINE_CHARS for line in script.lines)
+    assert all(len(line) <= WRITTEN_LINE_CHARS for line in script.lines)
     # nothing left out, nothing reordered
     assert words(" ".join(script.lines[:-1])) == words(text)
 
@@ -103,7 +104,7 @@ def test_product_scripts_take_whole_sentences_only(title, price, description):
     assert 2 <= len(script.benefits) <= 4
     assert script.cta == "Shop now."
     assert len(script.hook.split()) <= HOOK_MAX_WORDS
-    check_lines(script.lines)
+    accepted(script)
 
 
 def test_a_description_sentence_is_never_cut_into_a_fragment():
@@ -147,24 +148,32 @@ def test_a_product_with_nothing_to_say_still_gets_two_benefit_lines():
 
 # -- an edited script ----------------------------------------------------------------------------
 
-def test_an_edited_script_is_one_line_per_line():
-    edited = parse_script("  Desk at night.\n\nUSB-C charging.\n  Two-year warranty.\nShop now \U0001F6D2\n")
-    assert edited == Script("Desk at night.", ("USB-C charging.", "Two-year warranty."), "Shop now")
-    assert parse_script(edited.text) == edited
-    assert parse_script("Just one line").lines == ("Just one line",)
-    assert parse_script("Hook\nSecond line") == Script("Hook", ("Second line",), "")
+def accepted(script: Script) -> None:
+    """The script passes the input contract as it is (raises GenerationError if not)."""
+    assert contract.parse(contract.VideoOptions, {"script": list(script.lines)}).script == list(script.lines)
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("", "empty"),
-    (" \n \U0001F389 \n", "empty"),
-    ("\n".join(f"Line {n}" for n in range(MAX_SCRIPT_LINES + 1)), f"at most {MAX_SCRIPT_LINES}"),
-    ("x" * (MAX_SCRIPT_LINE_CHARS + 1), "Line 1"),
-    ("\n".join(["y" * 100] * 6), f"at most {MAX_SCRIPT_CHARS}"),
+def test_a_typed_script_is_one_line_per_line_and_an_empty_one_is_written_for_you():
+    typed = "  Desk at night.\n\nUSB-C charging.\n  Two-year warranty.\nShop now\n"
+    assert contract.parse(contract.VideoOptions, {"script": typed}).script == [
+        "Desk at night.", "USB-C charging.", "Two-year warranty.", "Shop now"]
+    assert contract.parse(contract.VideoOptions, {"script": " \n \n"}).script is None
+
+
+@pytest.mark.parametrize(("text", "reasons"), [
+    ("\n".join(f"Line {n}" for n in range(MAX_SCRIPT_LINES + 1)),
+     [f"the script has {MAX_SCRIPT_LINES + 1} lines, at most {MAX_SCRIPT_LINES}"]),
+    ("x" * (MAX_SCRIPT_LINE_CHARS + 1), [f"line 1 has more than {MAX_SCRIPT_LINE_CHARS} characters: split it"]),
+    ("\n".join(["y" * 100] * 6), [f"the script has 600 characters, at most {MAX_SCRIPT_CHARS}"]),
+    ("\n".join(["Hook", "z" * 300, "Fine", "w" * 250]),  # every problem named, not the first
+     [f"lines 2, 4 have more than {MAX_SCRIPT_LINE_CHARS} characters: split them",
+      f"the script has 558 characters, at most {MAX_SCRIPT_CHARS}"]),
 ])
-def test_a_script_over_the_limits_is_refused_with_a_reason(text, message):
-    with pytest.raises(ValueError, match=message):
-        parse_script(text)
+def test_a_script_over_the_limits_is_refused_with_every_reason(text, reasons):
+    with pytest.raises(GenerationError) as error:
+        contract.parse(contract.VideoOptions, {"script": text})
+    for reason in reasons:
+        assert reason in error.value.message
 
 
 # -- the templates' own text keeps sentences whole too ------------------------------------------

@@ -112,12 +112,19 @@ class VideoOptions(Contract):
         lines = [line.strip() for line in script.splitlines() if line.strip()] if isinstance(script, str) else script
         if not lines:
             return None
+        problems = []  # every one at once: a merchant fixes them in one go
         if len(lines) > MAX_SCRIPT_LINES:
-            raise ValueError(f"a script has at most {MAX_SCRIPT_LINES} lines")
-        if any(len(line) > MAX_SCRIPT_LINE_CHARS for line in lines):
-            raise ValueError(f"a line of the script has at most {MAX_SCRIPT_LINE_CHARS} characters; split it")
-        if sum(len(line) for line in lines) > MAX_SCRIPT_CHARS:
-            raise ValueError(f"the script is at most {MAX_SCRIPT_CHARS} characters, about 27 seconds of speech")
+            problems.append(f"the script has {len(lines)} lines, at most {MAX_SCRIPT_LINES}")
+        long = [str(number) for number, line in enumerate(lines, 1) if len(line) > MAX_SCRIPT_LINE_CHARS]
+        if long:
+            problems.append(f"line {long[0]} has more than {MAX_SCRIPT_LINE_CHARS} characters: split it" if len(long) == 1
+                            else f"lines {', '.join(long)} have more than {MAX_SCRIPT_LINE_CHARS} characters: split them")
+        total = sum(len(line) for line in lines)
+        if total > MAX_SCRIPT_CHARS:
+            problems.append(f"the script has {total} characters, at most {MAX_SCRIPT_CHARS} "
+                            "(about 27 seconds of speech)")
+        if problems:
+            raise ValueError("; ".join(problems))
         return lines
 
     @model_validator(mode="after")

@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from ..render.spec import MAX_SCRIPT_CHARS, MAX_SCRIPT_LINES
+from ..render.spec import MAX_SCRIPT_LINES
 from ..render.textutil import strip_emoji
 from ..render.voice import estimated_speech_s
 
-MAX_SCRIPT_LINE_CHARS = 160  # what reads as one line in the form; the voice pauses between lines
+WRITTEN_LINE_CHARS = 160  # a line the writer makes: what reads as one line in the form (the contract allows 200)
 HOOK_MAX_WORDS = 4  # read in about 1.5 s
 BENEFIT_MAX_WORDS = 14
 BENEFIT_MAX_CHARS = 90
@@ -102,34 +102,6 @@ def _fitted(script: Script, room_s: float, keep: str | None) -> Script:
     return Script(script.hook, tuple(benefits), cta)
 
 
-def parse_script(text: str) -> Script:
-    """The script a person edited, one line per spoken line: the first is the hook and, when
-    there are three lines or more, the last is the call to action. Raises ValueError with a
-    message for that person when the script is empty or over the limits."""
-    lines = [" ".join(line.split()) for line in strip_emoji(text or "").splitlines()]
-    lines = [line for line in lines if _WORD.search(line)]
-    check_lines(lines)
-    if len(lines) >= 3:
-        return Script(lines[0], tuple(lines[1:-1]), lines[-1])
-    return Script(lines[0], tuple(lines[1:]), "")
-
-
-def check_lines(lines: list[str] | tuple[str, ...]) -> None:
-    """Raise ValueError unless ``lines`` is a script that fits a video."""
-    if not lines:
-        raise ValueError("The script is empty: write at least one line to be spoken.")
-    if len(lines) > MAX_SCRIPT_LINES:
-        raise ValueError(f"The script has {len(lines)} lines; at most {MAX_SCRIPT_LINES} fit in a video.")
-    for number, line in enumerate(lines, 1):
-        if len(line) > MAX_SCRIPT_LINE_CHARS:
-            raise ValueError(f"Line {number} of the script has {len(line)} characters; "
-                             f"a line has at most {MAX_SCRIPT_LINE_CHARS}. Split it into two lines.")
-    total = sum(len(line) for line in lines)
-    if total > MAX_SCRIPT_CHARS:
-        raise ValueError(f"The script has {total} characters; at most {MAX_SCRIPT_CHARS} can be "
-                         "spoken in a 30-second video. Shorten it.")
-
-
 # -- text ------------------------------------------------------------------------------------
 
 def clean_text(text: str) -> str:
@@ -168,8 +140,8 @@ def _short_lines(sentence: str) -> list[str]:
     semicolon where it can be, else between the words nearest the middle. Nothing is left out
     but the tail of a run of characters with no space in it, longer than a line."""
     words = sentence.split()
-    if len(sentence) <= MAX_SCRIPT_LINE_CHARS or len(words) < 2:  # one endless "word" cannot be broken
-        return [sentence[:MAX_SCRIPT_LINE_CHARS]]
+    if len(sentence) <= WRITTEN_LINE_CHARS or len(words) < 2:  # one endless "word" cannot be broken
+        return [sentence[:WRITTEN_LINE_CHARS]]
     breaks = [k for k in range(1, len(words)) if words[k - 1][-1] in ",;:"] or list(range(1, len(words)))
     k = min(breaks, key=lambda i: abs(len(" ".join(words[:i])) - len(sentence) / 2))
     return _short_lines(" ".join(words[:k])) + _short_lines(" ".join(words[k:]))
