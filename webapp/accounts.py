@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 
 from email_validator import EmailNotValidError, validate_email
@@ -45,7 +46,9 @@ def checked_email(email: str) -> str:
     try:
         validate_email(normalized, check_deliverability=False)
     except EmailNotValidError as error:
-        raise AccountError(f"Enter a valid email address ({error}).", "email") from error
+        # "An email address must have an @-sign." said once: "... address: it must have an @-sign."
+        reason = re.sub(r"^(?:An|The) email address ", "it ", str(error))
+        raise AccountError(f"Enter a valid email address: {reason[:1].lower()}{reason[1:]}", "email") from error
     return normalized
 
 

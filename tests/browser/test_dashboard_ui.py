@@ -219,7 +219,7 @@ def test_the_plan_chosen_at_setup_is_kept_and_an_owner_changes_it(page, live_app
     page.get_by_label("Repeat the password").fill(PASSWORD)
     expect(page.get_by_label("Workspace name")).to_have_value("Demo Store")
     page.locator("select[name=plan]").select_option("junior")
-    page.get_by_label(re.compile("Add the demo catalog")).uncheck()
+    page.get_by_label(re.compile("Start with the demo catalog")).uncheck()
     page.get_by_role("button", name="Create workspace").click()
     expect(page.locator("#usage-bar")).to_contain_text("0 / 30")
 

@@ -54,7 +54,7 @@ class SetupForm(FlaskForm):
     )
     workspace = StringField("Workspace name", validators=[DataRequired(), Length(max=120)])
     plan = SelectField("Plan")
-    demo = BooleanField("Add the demo catalog (products with photos) to try Reelboard with", default=True)
+    demo = BooleanField("Start with the demo catalog: products with photos to make videos of", default=True)
 
 
 class LoginForm(FlaskForm):

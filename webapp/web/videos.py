@@ -167,7 +167,7 @@ def create():
             form.show(error)
         else:
             if created:
-                flash(f"Video queued: {video.title}. This page shows its progress as it renders.", "success")
+                flash(f"Video queued: {video.title}.", "success")  # the page says the rest, live
             else:
                 flash(f"You sent this form twice: it made one video, {video.title}, counted once.", "info")
             return redirect(url_for("videos.detail", video_id=video.id))
