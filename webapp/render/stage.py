@@ -24,7 +24,7 @@ from .compose import PhotoError, analyse, cut_out, find_product
 from .layout import Box
 
 # Bumped whenever analyse or cut_out change what they make, so that old entries are not used.
-LOOK_VERSION = 7
+LOOK_VERSION = 8
 
 
 class LookCache(Protocol):
