@@ -338,14 +338,16 @@ def compose(spec: RenderSpec, looks: list, workdir: Path, *, width: int, height:
     label = graph.add(built.label, [f"trim=end_frame={main}", "setpts=PTS-STARTPTS"])
     if mark is not None:  # laid out clear of the captions: drawn first or last, the same frames
         label = graph.overlay_static(label, mark)
-    # The poster says the product's name once: when the template's own title is on screen then,
-    # it is taken before the captions (a phrase caught under a player's controls otherwise).
-    titled = any(a <= built.poster < b for a, b, _ in c.title_shown)
-    if titled:
+    # The poster is taken before the captions when they are the voice's (a phrase cut from a
+    # sentence, "with three levels", and under a player's controls) or the template's own title
+    # is on screen then (the name said once); a merchant's timed captions, their own whole
+    # lines, stay on it.
+    bare = c.spoken or any(a <= built.poster < b for a, b, _ in c.title_shown)
+    if bare:
         label, poster_src = graph.split(label, 2)
     if track:
         label = graph.overlay_track(label, track.concat, int(track.box.x), int(track.box.y))
-    if not titled:
+    if not bare:
         label, poster_src = graph.split(label, 2)
     card_layout = None
     if main < frames:
