@@ -150,6 +150,18 @@ def test_the_list_filters_by_template_and_product_and_sorts_by_any_column(client
     assert row_ids(client.get("/videos?template=nope&product=abc&sort=evil&order=up").get_data(as_text=True)) == [c, b, a]
 
 
+def test_each_row_says_the_videos_format_so_two_of_one_product_tell_apart(client, workspace, owner):
+    lamp = make_product(workspace, "Lamp")
+    for aspect in ("16:9", "9:16"):
+        service.create_video(workspace, owner, video_request(product_id=lamp.id, template="unboxing",
+                                                             options={"aspect_ratio": aspect}))
+    video = db.session.scalar(select(Video).where(Video.options["aspect_ratio"].as_string() == "9:16"))
+    video.duration_s = 11.6  # as a finished render records it
+    db.session.commit()
+    formats = re.findall(r'<small class="video-format">([^<]*)</small>', client.get("/videos").get_data(as_text=True))
+    assert sorted(formats) == ["16:9", "9:16 · 12 s"]
+
+
 def test_bulk_delete_removes_the_selected_videos_of_this_workspace_only(client, workspace, owner):
     product = make_product(workspace)
     mine = [make_video(workspace, owner, product) for _ in range(3)]
