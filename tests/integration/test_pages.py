@@ -13,7 +13,7 @@ from tests.integration.test_catalog import field_error
 from webapp.extensions import db
 from webapp.generation import quota, service
 from webapp.generation.lifecycle import record_progress, transition
-from webapp.models import Video, VideoStatus
+from webapp.models import ImageStatus, ProductImage, Video, VideoStatus
 
 HTMX = {"HX-Request": "true"}
 
@@ -228,3 +228,16 @@ def test_a_product_page_shows_the_was_price_its_videos_show(client, workspace):
     db.session.commit()
     page = client.get(f"/products/{product.id}").get_data(as_text=True)
     assert '$89.00 <del aria-label="was $119.00">$119.00</del>' in page
+
+
+def test_a_product_whose_photos_failed_to_download_says_so_and_leads_to_the_retry(client, workspace):
+    product = make_product(workspace, "Merino Wool Beanie", images=0)
+    product.images.append(ProductImage(position=0, source_url="https://cdn.example.com/beanie.jpg",
+                                       status=ImageStatus.FAILED.value, error="The host could not be found."))
+    db.session.commit()
+    page = client.get(f"/products/{product.id}").get_data(as_text=True)
+    assert "photos could not be downloaded" in page and "has no photos yet" not in page
+    assert f'href="/products/{product.id}/edit#images">Retry the downloads or add photos</a>' in page
+    product.images[0].status = ImageStatus.PENDING.value
+    db.session.commit()
+    assert "still downloading" in client.get(f"/products/{product.id}").get_data(as_text=True)
