@@ -170,3 +170,35 @@ def test_the_name_panel_lines_up_with_the_centred_captions_under_it(looks_by_asp
     captions, name = layout.boxes["captions"], layout.boxes[panel]
     assert captions.centred_across(width)
     assert name.center[0] == pytest.approx(captions.center[0], abs=0.05 * width)
+
+
+def _product_boxes(tmp_path, photos: list[Path], aspect: str = "9:16") -> tuple[list[Box], Box]:
+    width, height = ASPECT_SIZES[aspect]
+    images = prepare_images(photos, tmp_path, max_side=2 * max(width, height))
+    looks = [look_at(im.index, im.source, im.path, (im.width, im.height), tmp_path, None) for im in images]
+    spec = RenderSpec(recipe="product_showcase", images=(), title="Orbit Headphones", price="$199.00",
+                      aspect_ratio=aspect)
+    made = compose(spec, looks, tmp_path, width=width, height=height, duration=12.0)
+    return list(made.product_boxes), made.layout.boxes["area"]
+
+
+def test_a_second_packshot_of_the_same_side_is_a_closer_look(tmp_path):
+    """Three packshots of the headphones' front made one shot three times over (the same cut-out,
+    the same size): the one after a whole cut-out is now a card of its most detailed part,
+    filling the area; the next is the whole product again."""
+    photos = []
+    for position in (0, 2, 3):
+        photos.append(tmp_path / f"front-{position}.jpg")
+        demo_shot("orbit-headphones", position).image.save(photos[-1], quality=90)
+    boxes, area = _product_boxes(tmp_path, photos)
+    whole, closer, again = boxes
+    assert closer.w == pytest.approx(area.w, abs=2) and closer.h == pytest.approx(area.h, abs=2)
+    assert whole.h < area.h - 20 and again.h < area.h - 20  # cut-outs standing in the area, not filling it
+    assert whole == again
+
+
+def test_a_packshot_of_another_side_stays_whole(tmp_path, photos):
+    """A cut-out whose silhouette differs (a tall bottle after the headphones) is a view of its
+    own: shown whole, not as a detail."""
+    boxes, area = _product_boxes(tmp_path, [photos[0], photos[2]])
+    assert all(box.w < area.w * 0.95 or box.h < area.h * 0.95 for box in boxes)

@@ -31,6 +31,7 @@ from .shots import (
     Shot,
     beat_cuts,
     card_layer,
+    detail_card_layer,
     even,
     focus_of,
     is_tall,
@@ -258,12 +259,20 @@ def plan_shots(c: Ctx, framing: Framing) -> None:
     looks = looks[:count]
     c.t = 0 if count == 1 else min(round(framing.transition_s * c.fps), round(c.beat * c.fps))
     c.starts = beat_cuts(c.frames, count, c.beat, c.fps, first=lead)
+    whole: Look | None = None  # the cut-out the shot before showed whole on the stage
     for k, look in enumerate(looks):
-        if look.staged:
+        if look.staged and whole is not None and not c.preview and look.looks_like(whole):
+            # the same side of the product again, the same size, would look like one long shot
+            layer = detail_card_layer(look, area, c.workdir / f"layer_{k:02d}.png", radius=c.px(1.6))
+            shot = Shot(look, layer.product, layer=layer)
+            whole = None
+        elif look.staged:
             box = stage_box(area, look.cutout_size(), c.width, c.height, fill=framing.fill)
             layer = product_layer(look, box, c.workdir / f"layer_{k:02d}.png", shadow=not c.preview)
             shot = Shot(look, layer.product, layer=layer)
+            whole = look
         else:
+            whole = None
             crop, shown = scene_crop(look, area, c.width, c.height, zoom=framing.zoom)
             if spills(shown, area, c.width, c.height):
                 layer = card_layer(look, area, c.workdir / f"layer_{k:02d}.png", radius=c.px(1.6))

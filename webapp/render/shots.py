@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
+import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from .compose import soft_shadow
@@ -24,6 +26,8 @@ from .stage import Look
 MIN_TALL_SHARE = 0.5  # in 9:16 the product is at least half the frame's height...
 MAX_TALL_WIDTH = 0.9  # ...unless that makes it wider than this share of the frame
 MAX_SCENE_UPSCALE = 2.6  # a scene is not blown up more than this to frame the product
+DETAIL_SHARE = 0.5  # a detail card shows this share of its product across
+MAX_DETAIL_UPSCALE = 1.6  # and blows the photo up no more than this
 
 
 def is_tall(width: int, height: int) -> bool:
@@ -170,9 +174,40 @@ def card_layer(look: Look, area: Box, out: Path, *, radius: float) -> Layer:
     w = h * aspect
     x = min(max(product.center[0] - w / 2, 0.0), pw - w)
     y = min(max(product.center[1] - h / 2, 0.0), ph - h)
-    cw, ch = even(area.w), even(area.h)
+    return _card(look.path, Box(x, y, w, h), area, out, radius=radius)
+
+
+def detail_card_layer(look: Look, area: Box, out: Path, *, radius: float) -> Layer:
+    """A closer look at a packshot, for one that follows another on the same stage (the same
+    product, the same size, twice running): the part of its product with the most detail (the
+    most edge energy: an ear cup, a dial, a label), as a card in the area's shape."""
+    pw, ph = look.size
+    product = look.product_box
+    aspect = area.w / area.h
+    # half the product across, or wider where the photo has too few pixels to blow it up
+    w = min(pw, ph * aspect, max(product.w * DETAIL_SHARE, product.h * DETAIL_SHARE * aspect,
+                                 area.w / MAX_DETAIL_UPSCALE))
+    h = w / aspect
     with Image.open(look.path) as opened:
-        card = opened.convert("RGB").crop((round(x), round(y), round(x + w), round(y + h)))
+        grey = np.asarray(opened.convert("L"), np.float32)
+    energy = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
+    total = cv2.integral(energy)
+    best, x, y = -1.0, 0.0, 0.0
+    for cx in np.linspace(product.x, product.right, 9):  # windows centred on the product
+        for cy in np.linspace(product.y, product.bottom, 9):
+            x0, y0 = int(min(max(cx - w / 2, 0), pw - w)), int(min(max(cy - h / 2, 0), ph - h))
+            x1, y1 = int(x0 + w), int(y0 + h)
+            inside = total[y1, x1] - total[y0, x1] - total[y1, x0] + total[y0, x0]
+            if inside > best:
+                best, x, y = float(inside), float(x0), float(y0)
+    return _card(look.path, Box(x, y, w, h), area, out, radius=radius)
+
+
+def _card(photo: Path, crop: Box, area: Box, out: Path, *, radius: float) -> Layer:
+    """``crop`` of the photo filling ``area``, with rounded corners and a soft shadow."""
+    cw, ch = even(area.w), even(area.h)
+    with Image.open(photo) as opened:
+        card = opened.convert("RGB").crop((round(crop.x), round(crop.y), round(crop.right), round(crop.bottom)))
     card = card.resize((cw, ch), Image.Resampling.LANCZOS).convert("RGBA")
     mask = Image.new("L", (cw, ch), 0)
     ImageDraw.Draw(mask).rounded_rectangle((0, 0, cw - 1, ch - 1), radius=radius, fill=255)

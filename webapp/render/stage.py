@@ -25,6 +25,8 @@ from .layout import Box
 
 # Bumped whenever analyse or cut_out change what they make, so that old entries are not used.
 LOOK_VERSION = 8
+SILHOUETTE_SIDE = 64  # px: cut-outs are compared as silhouettes this size
+SAME_SIDE_IOU = 0.85  # two silhouettes that overlap this much show the same side of a product
 
 
 class LookCache(Protocol):
@@ -79,6 +81,19 @@ class Look:
     def cutout_size(self) -> tuple[int, int]:
         assert self.cutout_box is not None
         return round(self.cutout_box.w), round(self.cutout_box.h)
+
+    def looks_like(self, other: Look) -> bool:
+        """Whether two cut-outs show the product from the same side: their silhouettes, brought
+        to one size, overlap almost wholly (two shots of the front; a side view does not)."""
+        if self.cutout is None or other.cutout is None:
+            return False
+        shapes = []
+        for cutout in (self.cutout, other.cutout):
+            with Image.open(cutout) as opened:
+                alpha = opened.convert("RGBA").getchannel("A").resize((SILHOUETTE_SIDE, SILHOUETTE_SIDE))
+            shapes.append(np.asarray(alpha) > 127)
+        a, b = shapes
+        return float((a & b).sum() / max(1, (a | b).sum())) >= SAME_SIDE_IOU
 
 
 def _digest(path: Path) -> str:
