@@ -114,8 +114,8 @@ def parse_price(value: Any, field: str = "price", label: str = "Price") -> Decim
 
 def clean_url(value: Any, field: str = "url") -> str | None:
     """The product's page in the store, an http(s) URL (``https://`` may be left out); empty is
-    None. Its address is not
-    fetched, only shown (the end card's QR code, the share page's button), so any host will do."""
+    None. Its address is not fetched, only shown (the end card's QR code, the share page's
+    button), so any host will do."""
     url = "" if value is None else with_scheme(str(value).strip())
     if not url:
         return None
