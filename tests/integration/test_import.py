@@ -437,20 +437,29 @@ def test_the_store_address_typed_beside_a_shopify_export_reaches_the_import(clie
     bad = client.post("/products/import", data={"file": (io.BytesIO(SHOPIFY_EXPORT), "export.csv"),
                                                 "store_url": "my shop"}, content_type="multipart/form-data")
     assert bad.status_code == 422
-    assert field_error(bad.get_data(as_text=True), "store_url") == (
+    page = bad.get_data(as_text=True)
+    assert field_error(page, "store_url") == (
         "The store address &#39;my shop&#39; is not an http(s) address, e.g. https://shop.example.com.")
-    # the browser drops the chosen file with the refused form: the page says to choose it again
-    assert field_error(bad.get_data(as_text=True), "file") == "Choose the file again once the store address is right."
+    # the browser drops the chosen file with the refused form: the page keeps it, and says so
+    assert 'id="file-error"' not in page and "Kept: export.csv." in page
+    kept = re.search(r'id="upload" name="upload" type="hidden" value="([0-9a-f]{32})"', page).group(1)
     assert count(Product) == 0
 
-    preview = client.post("/products/import", data={"file": (io.BytesIO(SHOPIFY_EXPORT), "export.csv"),
+    preview = client.post("/products/import", data={"upload": kept, "filename": "export.csv",
                                                     "store_url": " https://shop.example.com/en-ca/ "},
                           content_type="multipart/form-data").get_data(as_text=True)
     token = re.search(r'name="upload" type="hidden" value="([0-9a-f]{32})"', preview).group(1)
+    assert token == kept and "export.csv" in preview  # the kept file, not a second copy
     assert 'name="store_url" type="hidden" value="https://shop.example.com/en-ca"' in preview
     done = client.post("/products/import/confirm", data={"upload": token, "store_url": "https://shop.example.com/en-ca"})
     assert "2 created" in done.get_data(as_text=True)
     assert db.session.scalar(select(Product.url).filter_by(external_key="tee")) == "https://shop.example.com/en-ca/products/tee"
+
+
+def test_a_kept_file_of_another_workspace_or_a_forged_token_is_no_file(client, workspace):
+    answer = client.post("/products/import", data={"upload": "../../videos/1/x", "store_url": "https://shop.example.com"},
+                         content_type="multipart/form-data")
+    assert answer.status_code == 422 and field_error(answer.get_data(as_text=True), "file") == "Choose a CSV file to import."
 
 
 @pytest.mark.parametrize("typed", ["https://shop.example.com/products/", "https://shop.example.com/?ref=mail",

@@ -76,6 +76,9 @@ class ImportForm(FlaskForm):
     file = FileField("CSV file", render_kw={"accept": ".csv,text/csv"})
     store_url = StringField("Store address (for a Shopify export)",
                             render_kw={"inputmode": "url", "placeholder": "https://shop.example.com"})
+    # a file sent with a refused store address, kept so that it need not be chosen again
+    upload = HiddenField()
+    filename = HiddenField()
 
 
 class ConfirmImportForm(FlaskForm):
@@ -298,23 +301,30 @@ def import_preview():
     if form.validate_on_submit():
         upload = form.file.data
         data = upload.read() if upload else b""
+        token = ""
+        if data:
+            form.filename.data = upload.filename
+        elif form.upload.data:  # the file kept when the store address was refused
+            token, data = form.upload.data, _kept_upload(form.upload.data) or b""
         store_url = None
         try:
             store_url = importer.store_address(form.store_url.data)
         except CatalogError as error:
             form.store_url.errors = [error.message]
         if not data:
+            form.upload.data = form.filename.data = ""
             form.file.errors = ["Choose a CSV file to import."]
-        elif form.store_url.errors:  # a browser does not keep a chosen file through a refused form
-            form.file.errors = ["Choose the file again once the store address is right."]
+        elif form.store_url.errors:  # a browser drops the chosen file with a refused form: keep it here
+            form.upload.data = token or _keep_upload(data)
         else:
             try:
                 plan = importer.plan(g.workspace, data, store_url)
             except importer.ImportRefused as error:
+                form.upload.data = form.filename.data = ""
                 form.file.errors = [str(error)]
             else:
-                confirm = ConfirmImportForm(formdata=None, upload=_keep_upload(data), store_url=store_url or "")
-                return _import_page("partials/import_preview.html", plan=plan, form=confirm, filename=upload.filename)
+                confirm = ConfirmImportForm(formdata=None, upload=token or _keep_upload(data), store_url=store_url or "")
+                return _import_page("partials/import_preview.html", plan=plan, form=confirm, filename=form.filename.data)
     return _import_page("partials/import_form.html", 422, form=form)
 
 
