@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 PREVIEW_PRODUCT = "orbit-headphones"
 # Bumped when the renderer's look changes, so that previews made before (the picker's clips and
 # instant previews) are made again; a worker replaces the picker's old clips as it starts.
-PREVIEW_VERSION = 7
+PREVIEW_VERSION = 8
 # A template's clips are rendered under a lease, so that workers starting together (a fresh
 # install, an upgrade) share the work instead of each making every clip; far longer than a clip takes.
 PREVIEW_LEASE = timedelta(minutes=10)

@@ -161,6 +161,18 @@ class Ctx:
                 return piece, *spot
         return None
 
+    def poster_moment(self, wanted: float) -> float:
+        """``wanted``, or, when a closer look is on screen then, a moment of the nearest shot
+        (the next first) that shows the product whole: a video is known by its poster."""
+        on = next((k for k in range(len(self.shots)) if self.cut(k) <= wanted < self.cut(k + 1)), None)
+        if on is None or not self.shots[on].closer:
+            return wanted
+        for k in sorted(range(len(self.shots)), key=lambda k: (abs(k - on), k < on)):
+            if not self.shots[k].closer:
+                start, end = self.cut(k), self.cut(k + 1)
+                return min(end - 0.1, start + min(0.8, (end - start) / 2))  # settled, after its entrance
+        return wanted
+
     def align_in(self, within: Box) -> str:
         """How a title lines up in ``within``: as the captions there do."""
         return "center" if within.centred_across(self.width) else "left"
@@ -254,25 +266,22 @@ def plan_shots(c: Ctx, framing: Framing) -> None:
     # even where a smaller product leaves it empty, so nothing jumps from shot to shot)
     c.layout.place("area", area, in_safe_zone=False, when=(lead / c.fps, c.duration))
     looks = sorted(c.looks, key=lambda lk: (lk.kind != "scene") if framing.scenes_first else (lk.kind == "scene"))
+    closer = _closer_looks(looks) if not c.preview else {}
+    looks = [look for look in looks if closer.get(look.index, True)]
     cut = c.beat * framing.beats_per_shot
     count = max(1, min(len(looks), int((c.frames - lead) / c.fps / max(1.2, cut * 0.75))))
     looks = looks[:count]
     c.t = 0 if count == 1 else min(round(framing.transition_s * c.fps), round(c.beat * c.fps))
     c.starts = beat_cuts(c.frames, count, c.beat, c.fps, first=lead)
-    whole: Look | None = None  # the cut-out the shot before showed whole on the stage
     for k, look in enumerate(looks):
-        if look.staged and whole is not None and not c.preview and look.looks_like(whole):
-            # the same side of the product again, the same size, would look like one long shot
+        if look.index in closer:
             layer = detail_card_layer(look, area, c.workdir / f"layer_{k:02d}.png", radius=c.px(1.6))
-            shot = Shot(look, layer.product, layer=layer)
-            whole = None
+            shot = Shot(look, layer.product, layer=layer, closer=True)
         elif look.staged:
             box = stage_box(area, look.cutout_size(), c.width, c.height, fill=framing.fill)
             layer = product_layer(look, box, c.workdir / f"layer_{k:02d}.png", shadow=not c.preview)
             shot = Shot(look, layer.product, layer=layer)
-            whole = look
         else:
-            whole = None
             crop, shown = scene_crop(look, area, c.width, c.height, zoom=framing.zoom)
             if spills(shown, area, c.width, c.height):
                 layer = card_layer(look, area, c.workdir / f"layer_{k:02d}.png", radius=c.px(1.6))
@@ -283,6 +292,27 @@ def plan_shots(c: Ctx, framing: Framing) -> None:
         # products are pictures: one may cross another during a transition, text may cross none
         c.layout.place(f"product_{k}", shot.product, in_safe_zone=False,
                        may_overlap=("area", *(f"product_{j}" for j in range(k))), when=c.span(k))
+
+
+def _closer_looks(looks: list[Look]) -> dict[int, bool]:
+    """Cut-outs that show a side of the product already shown whole (the same silhouette: on
+    the stage, the same shot again): the first of them is kept as a closer look (True), any
+    further one is left out (False), as long as two shots remain."""
+    verdicts: dict[int, bool] = {}
+    shown: list[tuple[Look, bool]] = []  # each side shown whole, and whether it had its closer look
+    for look in looks:
+        same = next((i for i, (whole, _) in enumerate(shown) if look.staged and look.looks_like(whole)), None)
+        if same is None:
+            if look.staged:
+                shown.append((look, False))
+            continue
+        whole, had_closer = shown[same]
+        verdicts[look.index] = not had_closer
+        shown[same] = (whole, True)
+    dropped = [index for index, kept in verdicts.items() if not kept]
+    while dropped and len(looks) - len(dropped) < 2:
+        verdicts.pop(dropped.pop())
+    return verdicts
 
 
 def staged_backdrop(c: Ctx, *, wall: RGB | None = None, dark: bool | None = None, floor_at: float | None = None) -> None:

@@ -342,7 +342,8 @@ def compose(spec: RenderSpec, looks: list, workdir: Path, *, width: int, height:
     # sentence, "with three levels", and under a player's controls) or the template's own title
     # is on screen then (the name said once); a merchant's timed captions, their own whole
     # lines, stay on it.
-    bare = c.spoken or any(a <= built.poster < b for a, b, _ in c.title_shown)
+    poster_at = c.poster_moment(built.poster)
+    bare = c.spoken or any(a <= poster_at < b for a, b, _ in c.title_shown)
     if bare:
         label, poster_src = graph.split(label, 2)
     if track:
@@ -368,7 +369,7 @@ def compose(spec: RenderSpec, looks: list, workdir: Path, *, width: int, height:
     # each overwrites (-update 1), so frame k is what remains. Dropping all frames
     # before k would leave this output behind the video, and ffmpeg would hold back
     # raw video frames (~1.4 MB each at 720p) until frame k arrived.
-    k = min(main - 1, max(0, round(built.poster * fps)))
+    k = min(main - 1, max(0, round(poster_at * fps)))
     poster = graph.add(poster_src, [
         f"trim=end_frame={k + 1}", f"select='not(mod(n,8))+eq(n,{k})'",
         "scale=in_color_matrix=bt601:in_range=tv:out_range=pc", "format=rgb24",

@@ -28,6 +28,7 @@ MAX_TALL_WIDTH = 0.9  # ...unless that makes it wider than this share of the fra
 MAX_SCENE_UPSCALE = 2.6  # a scene is not blown up more than this to frame the product
 DETAIL_SHARE = 0.5  # a detail card shows this share of its product across
 MAX_DETAIL_UPSCALE = 1.6  # and blows the photo up no more than this
+DETAIL_MIN_COVER = 0.5  # share of the card the product fills, at least, where it can
 
 
 def is_tall(width: int, height: int) -> bool:
@@ -66,6 +67,7 @@ class Shot:
     layer: Layer | None = None
     crop: Box | None = None
     focus: tuple[float, float] = (0.5, 0.5)  # where a scene's zoom goes, in fractions of the crop
+    closer: bool = False  # a card of a part of the product (``detail_card_layer``), not the whole
 
     @property
     def staged(self) -> bool:
@@ -180,7 +182,8 @@ def card_layer(look: Look, area: Box, out: Path, *, radius: float) -> Layer:
 def detail_card_layer(look: Look, area: Box, out: Path, *, radius: float) -> Layer:
     """A closer look at a packshot, for one that follows another on the same stage (the same
     product, the same size, twice running): the part of its product with the most detail (the
-    most edge energy: an ear cup, a dial, a label), as a card in the area's shape."""
+    most edge energy on the product, in a window it mostly fills: an ear cup, a dial, a label),
+    as a card in the area's shape."""
     pw, ph = look.size
     product = look.product_box
     aspect = area.w / area.h
@@ -190,17 +193,38 @@ def detail_card_layer(look: Look, area: Box, out: Path, *, radius: float) -> Lay
     h = w / aspect
     with Image.open(look.path) as opened:
         grey = np.asarray(opened.convert("L"), np.float32)
-    energy = np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
-    total = cv2.integral(energy)
-    best, x, y = -1.0, 0.0, 0.0
+    product_pixels = _silhouette(look, (pw, ph))
+    energy = cv2.integral(np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)) * product_pixels)
+    cover = cv2.integral(product_pixels)
+    best, x, y = (-1.0, -1.0), 0.0, 0.0
     for cx in np.linspace(product.x, product.right, 9):  # windows centred on the product
         for cy in np.linspace(product.y, product.bottom, 9):
             x0, y0 = int(min(max(cx - w / 2, 0), pw - w)), int(min(max(cy - h / 2, 0), ph - h))
             x1, y1 = int(x0 + w), int(y0 + h)
-            inside = total[y1, x1] - total[y0, x1] - total[y1, x0] + total[y0, x0]
-            if inside > best:
-                best, x, y = float(inside), float(x0), float(y0)
+            share = _window_sum(cover, x0, y0, x1, y1) / max(1.0, (x1 - x0) * (y1 - y0))
+            # mostly product (not the hollow of a headband), then the most detail in it
+            score = (float(share >= DETAIL_MIN_COVER), _window_sum(energy, x0, y0, x1, y1) if share >= DETAIL_MIN_COVER else share)
+            if score > best:
+                best, x, y = score, float(x0), float(y0)
     return _card(look.path, Box(x, y, w, h), area, out, radius=radius)
+
+
+def _silhouette(look: Look, size: tuple[int, int]) -> np.ndarray:
+    """1.0 where the photo shows the product (its cut-out's opaque pixels), else 0.0."""
+    mask = np.zeros((size[1], size[0]), np.float32)
+    if look.cutout is None or look.cutout_box is None:
+        return mask + 1.0
+    box = look.cutout_box
+    with Image.open(look.cutout) as cut:
+        alpha = np.asarray(cut.convert("RGBA").getchannel("A").resize((max(1, round(box.w)), max(1, round(box.h)))))
+    x0, y0 = round(box.x), round(box.y)
+    part = mask[max(0, y0):y0 + alpha.shape[0], max(0, x0):x0 + alpha.shape[1]]
+    part[...] = alpha[max(0, -y0):max(0, -y0) + part.shape[0], max(0, -x0):max(0, -x0) + part.shape[1]] > 127
+    return mask
+
+
+def _window_sum(integral: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> float:
+    return float(integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0])
 
 
 def _card(photo: Path, crop: Box, area: Box, out: Path, *, radius: float) -> Layer:
