@@ -178,8 +178,12 @@
     if (!field.dataset || !field.dataset.counter) return;
     const counter = document.getElementById(field.dataset.counter);
     const max = parseInt(field.dataset.counterMax || field.getAttribute("maxlength") || "500", 10);
-    counter.querySelector("[data-count]").textContent = field.value.length;
-    counter.classList.toggle("over", field.value.length > max || (field.maxLength > 0 && field.value.length >= max));
+    // data-counts="lines": what the server counts, the characters of the lines, each trimmed
+    const count = field.dataset.counts === "lines"
+      ? field.value.split(/\r?\n/).reduce(function (sum, line) { return sum + line.trim().length; }, 0)
+      : field.value.length;
+    counter.querySelector("[data-count]").textContent = count;
+    counter.classList.toggle("over", count > max || (field.maxLength > 0 && count >= max));
   });
 
   // Row selection (products for bulk generation, videos for bulk actions): select-all on the

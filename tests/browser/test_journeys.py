@@ -120,9 +120,10 @@ def test_generate_from_a_product_page(page, live_app, shop):
     expect(page.locator("#script-field textarea")).to_have_value(re.compile(r"^Warm evening light on a desk\.?\n"))
     script = page.locator("#script-field textarea")
     drafted = script.input_value()
-    expect(page.locator("#script-hint")).to_contain_text(f"{len(drafted)} / 520 characters")
-    script.fill("word " * 110)  # the limit is counted as it is typed, not found out on sending
-    expect(page.locator("#script-hint")).to_contain_text("550 / 520 characters")
+    spoken = sum(len(line.strip()) for line in drafted.splitlines())  # what the limit counts: the lines
+    expect(page.locator("#script-hint")).to_contain_text(f"{spoken} / 520 characters")
+    script.fill("word " * 110 + "\n\n")  # the limit is counted as it is typed, not found out on sending
+    expect(page.locator("#script-hint")).to_contain_text("549 / 520 characters")
     expect(page.locator("#script-hint")).to_have_class(re.compile(r"\bover\b"))
     script.fill(drafted)
     page.get_by_role("button", name="Preview").click()

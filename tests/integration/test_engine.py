@@ -252,14 +252,16 @@ def test_the_generate_form_shows_errors_beside_the_fields(app, client, workspace
 
 def test_a_script_over_its_limits_is_marked_with_every_reason_beside_it(app, client, workspace):
     product = make_product(workspace)
-    script = "\r\n".join(["Hook", "z" * 300, "w" * 500])  # as a browser sends it: two lines too long, too long in all
+    # as a browser sends it (CRLF), with a blank line: two lines too long, and too long in all
+    script = "\r\n".join(["Hook", "", "z" * 300, "w" * 500])
     response = client.post("/videos", data={"product_id": product.id, "template": "product_showcase",
                                             "aspect_ratio": "16:9", "voiceover": "y", "script": script})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert 'id="script-hint" class="counter over"' in page and "<span data-count>806</span> / 520" in page
+    # the counter counts what the limit counts (the lines' characters), as the error does
+    assert 'id="script-hint" class="counter over"' in page and "<span data-count>804</span> / 520" in page
     error = re.search(r'<small class="field-error" id="script-error">([^<]*)</small>', page).group(1)
-    assert error == ("Lines 2, 3 have more than 200 characters: split them; "
+    assert error == ("Lines 3, 4 have more than 200 characters: split them; "  # numbered as on the screen
                      "the script has 804 characters, at most 520 (about 27 seconds of speech).")
     assert db.session.scalar(select(func.count(Video.id))) == 0
 

@@ -83,6 +83,17 @@ ScriptLine = Annotated[Text, StringConstraints(min_length=1, max_length=MAX_SCRI
 ScriptText = Annotated[Text, StringConstraints(max_length=4 * MAX_SCRIPT_CHARS)]
 
 
+def script_lines(text: str) -> list[tuple[int, str]]:
+    """The lines a script typed in a text box has to say, each with its number there (blank
+    lines are not said, and leave no gap in what counts)."""
+    return [(number, line.strip()) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
+
+
+def spoken_chars(text: str) -> int:
+    """The characters of a typed script that count towards its limit: its lines, trimmed."""
+    return sum(len(line) for _, line in script_lines(text))
+
+
 class VideoOptions(Contract):
     aspect_ratio: AspectRatio = "16:9"
     duration: int | None = Field(
@@ -109,13 +120,14 @@ class VideoOptions(Contract):
     def _speakable_lines(cls, script: list[str] | str | None) -> list[str] | None:
         """A script typed in a text box becomes its lines (blank ones dropped), held to the same
         rules as a list of lines."""
-        lines = [line.strip() for line in script.splitlines() if line.strip()] if isinstance(script, str) else script
+        numbered = script_lines(script) if isinstance(script, str) else list(enumerate(script, 1))
+        lines = [line for _, line in numbered]
         if not lines:
             return None
         problems = []  # every one at once: a merchant fixes them in one go
         if len(lines) > MAX_SCRIPT_LINES:
             problems.append(f"the script has {len(lines)} lines, at most {MAX_SCRIPT_LINES}")
-        long = [str(number) for number, line in enumerate(lines, 1) if len(line) > MAX_SCRIPT_LINE_CHARS]
+        long = [str(number) for number, line in numbered if len(line) > MAX_SCRIPT_LINE_CHARS]
         if long:
             problems.append(f"line {long[0]} has more than {MAX_SCRIPT_LINE_CHARS} characters: split it" if len(long) == 1
                             else f"lines {', '.join(long)} have more than {MAX_SCRIPT_LINE_CHARS} characters: split them")

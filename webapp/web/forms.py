@@ -27,7 +27,7 @@ from wtforms.validators import (
 )
 
 from .. import accounts
-from ..generation import choice, service
+from ..generation import choice, contract, service
 from ..generation.errors import GenerationError
 from ..limits import MAX_SCRIPT_CHARS
 
@@ -146,7 +146,8 @@ class GenerateForm(VideoChoices):
     custom_instructions = TextAreaField("Custom instructions", render_kw={"maxlength": 500, "rows": 3})
     # counted as it is typed; not cut off at the limit (maxlength would cut a pasted script short)
     script = TextAreaField("Script: what the voiceover says, line by line",
-                           render_kw={"rows": 5, "data-counter": "script-hint", "data-counter-max": MAX_SCRIPT_CHARS})
+                           render_kw={"rows": 5, "data-counter": "script-hint", "data-counter-max": MAX_SCRIPT_CHARS,
+                                      "data-counts": "lines"})
     script_edited = HiddenField(default="")  # set by the page once the merchant types in the script
     submission = HiddenField()  # this form's one-time token: sent twice as it is, it makes one video
     captions = TextAreaField("Captions (one per line, spread over the video; replace the word-by-word captions)",
@@ -156,6 +157,12 @@ class GenerateForm(VideoChoices):
         **VideoChoices.FIELDS, "productId": "product_id", "template": "template",
         "customInstructions": "custom_instructions", "options.script": "script", "options.captions": "captions",
     }
+
+    SCRIPT_LIMITS = (contract.MAX_SCRIPT_LINES, contract.MAX_SCRIPT_LINE_CHARS)  # lines, characters a line
+
+    def script_chars(self) -> int:
+        """What the script's counter shows: what the limit counts."""
+        return contract.spoken_chars(self.script.data or "")
 
     def request_data(self) -> dict:
         """The form's answers, as the input contract reads them (``generation.contract.CreateVideo``)."""
