@@ -5,10 +5,12 @@ captioned — while a page on an origin that is not allowed shows nothing."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import threading
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
@@ -19,7 +21,7 @@ from tests.conftest import jpeg_bytes
 from webapp import media
 from webapp.catalog import storefront
 from webapp.extensions import db
-from webapp.generation import sharing
+from webapp.generation import brand, sharing
 from webapp.models import Product, Video, Workspace, utcnow
 from webapp.render.ffmpeg import ffmpeg_binary
 
@@ -168,6 +170,28 @@ def test_a_shared_vertical_video_is_shown_at_its_own_shape(page, live_app, finis
     assert box["height"] >= 0.5 * viewport["height"] and box["width"] <= viewport["width"]
     assert page.watch.errors == []
 
+
+
+def test_a_dark_logo_reads_on_the_share_page_in_dark_mode(browser, live_app, live_server, finished):
+    """Logos are drawn for light paper: a navy one vanished on the dark page."""
+    image = io.BytesIO()
+    Image.new("RGBA", (120, 40), (20, 30, 60, 255)).save(image, "PNG")
+    with live_app.app_context():
+        video = db.session.get(Video, finished["video"])
+        workspace = db.session.get(Workspace, video.workspace_id)
+        brand.set_logo(workspace, image.getvalue())
+        url = sharing.share_url(sharing.share_video(workspace, None, video.id))
+        db.session.commit()
+        db.session.remove()
+    for scheme, chip in (("dark", True), ("light", False)):
+        context = browser.new_context(color_scheme=scheme)
+        try:
+            visitor = context.new_page()
+            visitor.goto(url)
+            background = visitor.locator("img.share-logo").evaluate("img => getComputedStyle(img).backgroundColor")
+            assert (background not in ("rgba(0, 0, 0, 0)", "transparent")) == chip, (scheme, background)
+        finally:
+            context.close()
 
 class StorePage:
     """A store's product page on its own origin (another port of 127.0.0.1), with the snippet

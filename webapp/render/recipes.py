@@ -432,7 +432,7 @@ def discount_kicker(s: RenderSpec) -> str | None:
     from .endcard import discount_percent, parse_price
 
     percent = discount_percent(parse_price(s.price), parse_price(s.compare_at_price))
-    return f"\u2212{percent}% today" if percent else None
+    return f"Save {percent}%" if percent else None  # the catalog's claim; "today" would invent a deadline
 
 
 # -- product_showcase ------------------------------------------------------------------------------
