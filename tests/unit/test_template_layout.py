@@ -209,3 +209,19 @@ def test_a_packshot_of_another_side_stays_whole(tmp_path, photos):
     own: shown whole, not as a detail."""
     boxes, area = _product_boxes(tmp_path, [photos[0], photos[2]])
     assert all(box.w < area.w * 0.95 or box.h < area.h * 0.95 for box in boxes)
+
+
+def test_the_spec_call_outs_of_a_list_keep_one_size(looks_by_aspect):
+    """The fourth call-out of a wide spec sheet, short of room above the captions, was drawn at
+    half the size of the others; now a call-out that does not fit at the list's size is left out."""
+    workdir, looks = looks_by_aspect["16:9"]
+    script = ("Pulse Fitness Watch.", "Heart-rate and sleep tracking.", "A seven-day battery.", "Shop now.")
+    spec = RenderSpec(recipe="technical_demo", images=(), title="Pulse Fitness Watch", price="$149.00",
+                      description="Heart-rate and sleep tracking. 7-day battery. Swim-proof to 50 m. Built-in GPS.",
+                      aspect_ratio="16:9", script=script, voiceover=True, brand=Brand())
+    words = spoken(script)
+    layout = compose(spec, looks, workdir, width=1280, height=720, duration=round(words[-1].end + 2.6, 1),
+                     words=words).layout
+    lines = {name: box.h for name, box in layout.boxes.items() if name.startswith("callout_")}
+    assert len({round(h) for h in lines.values()}) <= 2  # one size: a one-line and a two-line height at most
+    assert min(lines.values()) > 0.6 * max(lines.values())

@@ -772,17 +772,23 @@ def _technical(c: Ctx) -> Built:
             base = g.overlay(base, tag, when[0], D, fade_in=0.3, total=D)
     if items:
         slot = max(2 * c.beat, (D - 0.4 - first) / len(items))
+        sizes = (4.6, 4.0, 3.4, 2.8)
         for k, text in enumerate(items):
             start = first + k * slot
             if start > D - 0.8:
                 break
             # in a wide frame the call-outs add up in the column; elsewhere one at a time
             end = D if c.wide else min(D, start + slot)
-            made = c.fit(lambda size, text=text, k=k: c.ov.bullet(text, k + 1, max_w=within.w, accent=s.brand.accent,
-                                                                  size_u=size),
-                         (4.6, 4.0, 3.4, 2.8), within, (start, end), prefer="top")
+            tried: list[float] = []
+
+            def bullet(size: float, text: str = text, k: int = k, tried: list[float] = tried) -> Piece:
+                tried.append(size)
+                return c.ov.bullet(text, k + 1, max_w=within.w, accent=s.brand.accent, size_u=size)
+
+            made = c.fit(bullet, sizes, within, (start, end), prefer="top")
             if made is None:
-                continue
+                continue  # left out, not drawn smaller than the list
+            sizes = (tried[-1],)  # one list, one size: the first call-out's
             piece, x, y = made
             call = c.put(f"callout_{k}", piece, x, y, (start, end))
             base = g.overlay(base, call, start, end, fade_in=0.25, fade_out=0.2,
