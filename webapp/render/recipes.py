@@ -846,7 +846,7 @@ def _unboxing(c: Ctx) -> Built:
                         y=slide(card.y, 0.1, c.px(5), 0.4))
     segs = shot_segments(c, enters=lambda k: "rise" if k == 0 else "scale", scene_moves=lambda k: "settle",
                          scene_amount=0.14)
-    shots = g.sequence(segs, ["wipeleft", "slideup", "wiperight", "slidedown"], c.t)
+    shots = g.sequence(segs, ["wipeleft", "coverup", "wiperight", "slidedown"], c.t)  # no slideup: see renderer
     base = g.sequence([(lid, intro + T), (shots, c.frames - intro)], ["wipeup"], T)
     # the price on a banner, once the product is out
     price_text = f"Yours for {s.price}" if s.price else "Unboxed"

@@ -359,7 +359,9 @@ def compose(spec: RenderSpec, looks: list, workdir: Path, *, width: int, height:
         card_png = workdir / "end_card.png"
         card.image.convert("RGB").save(card_png, compress_level=0)
         held = graph.plate(card_png, frames - main + t)
-        label = graph.sequence([(label, main), (held, frames - main + t)], ["slideup" if c.tall else "slideleft"], t)
+        # coverup, not slideup: the static ffmpeg 9.0.2's slideup reads the row below the frame on
+        # its first frame (progress 1), and crashed (SIGSEGV) in about one 9:16 render in seven
+        label = graph.sequence([(label, main), (held, frames - main + t)], ["coverup" if c.tall else "slideleft"], t)
         card_layout = card.layout
     label = graph.add(label, [
         "setparams=colorspace=smpte170m:color_primaries=bt709:color_trc=bt709:range=tv",
