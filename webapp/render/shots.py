@@ -28,6 +28,7 @@ MAX_TALL_WIDTH = 0.9  # ...unless that makes it wider than this share of the fra
 MAX_SCENE_UPSCALE = 2.6  # a scene is not blown up more than this to frame the product
 DETAIL_SHARE = 0.5  # a detail card shows this share of its product across
 MAX_DETAIL_UPSCALE = 1.6  # and blows the photo up no more than this
+DETAIL_SEARCH_SHRINK = 3  # the detail is looked for on a copy this many times smaller
 DETAIL_MIN_COVER = 0.5  # share of the card the product fills, at least, where it can
 
 
@@ -191,30 +192,35 @@ def detail_card_layer(look: Look, area: Box, out: Path, *, radius: float) -> Lay
     w = min(pw, ph * aspect, max(product.w * DETAIL_SHARE, product.h * DETAIL_SHARE * aspect,
                                  area.w / MAX_DETAIL_UPSCALE))
     h = w / aspect
+    # the search runs on a copy DETAIL_SEARCH_SHRINK times smaller: window sums, not pixels, count
+    f = DETAIL_SEARCH_SHRINK
     with Image.open(look.path) as opened:
-        grey = np.asarray(opened.convert("L"), np.float32)
-    product_pixels = _silhouette(look, (pw, ph))
+        grey = np.asarray(opened.convert("L").reduce(f), np.float32)
+    product_pixels = _silhouette(look, (grey.shape[1], grey.shape[0]), 1 / f)
     energy = cv2.integral(np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)) * product_pixels)
     cover = cv2.integral(product_pixels)
+    sw, sh = w / f, h / f
     best, x, y = (-1.0, -1.0), 0.0, 0.0
-    for cx in np.linspace(product.x, product.right, 9):  # windows centred on the product
-        for cy in np.linspace(product.y, product.bottom, 9):
-            x0, y0 = int(min(max(cx - w / 2, 0), pw - w)), int(min(max(cy - h / 2, 0), ph - h))
-            x1, y1 = int(x0 + w), int(y0 + h)
+    for cx in np.linspace(product.x, product.right, 9) / f:  # windows centred on the product
+        for cy in np.linspace(product.y, product.bottom, 9) / f:
+            x0, y0 = int(min(max(cx - sw / 2, 0), grey.shape[1] - sw)), int(min(max(cy - sh / 2, 0), grey.shape[0] - sh))
+            x1, y1 = int(x0 + sw), int(y0 + sh)
             share = _window_sum(cover, x0, y0, x1, y1) / max(1.0, (x1 - x0) * (y1 - y0))
             # mostly product (not the hollow of a headband), then the most detail in it
             score = (float(share >= DETAIL_MIN_COVER), _window_sum(energy, x0, y0, x1, y1) if share >= DETAIL_MIN_COVER else share)
             if score > best:
-                best, x, y = score, float(x0), float(y0)
-    return _card(look.path, Box(x, y, w, h), area, out, radius=radius)
+                best, x, y = score, float(x0 * f), float(y0 * f)
+    return _card(look.path, Box(min(x, pw - w), min(y, ph - h), w, h), area, out, radius=radius)
 
 
-def _silhouette(look: Look, size: tuple[int, int]) -> np.ndarray:
-    """1.0 where the photo shows the product (its cut-out's opaque pixels), else 0.0."""
+def _silhouette(look: Look, size: tuple[int, int], scale: float) -> np.ndarray:
+    """1.0 where the photo, ``scale`` times its size, shows the product (its cut-out's opaque
+    pixels), else 0.0."""
     mask = np.zeros((size[1], size[0]), np.float32)
     if look.cutout is None or look.cutout_box is None:
         return mask + 1.0
-    box = look.cutout_box
+    b = look.cutout_box
+    box = Box(b.x * scale, b.y * scale, b.w * scale, b.h * scale)
     with Image.open(look.cutout) as cut:
         alpha = np.asarray(cut.convert("RGBA").getchannel("A").resize((max(1, round(box.w)), max(1, round(box.h)))))
     x0, y0 = round(box.x), round(box.y)

@@ -14,6 +14,7 @@ import json
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -87,13 +88,16 @@ class Look:
         to one size, overlap almost wholly (two shots of the front; a side view does not)."""
         if self.cutout is None or other.cutout is None:
             return False
-        shapes = []
-        for cutout in (self.cutout, other.cutout):
-            with Image.open(cutout) as opened:
-                alpha = opened.convert("RGBA").getchannel("A").resize((SILHOUETTE_SIDE, SILHOUETTE_SIDE))
-            shapes.append(np.asarray(alpha) > 127)
-        a, b = shapes
+        a, b = _silhouette(str(self.cutout)), _silhouette(str(other.cutout))
         return float((a & b).sum() / max(1, (a | b).sum())) >= SAME_SIDE_IOU
+
+
+@lru_cache(maxsize=64)
+def _silhouette(cutout: str) -> np.ndarray:
+    """A cut-out's opaque pixels, SILHOUETTE_SIDE square (each cut-out is read once a render)."""
+    with Image.open(cutout) as opened:
+        alpha = opened.getchannel("A") if opened.mode == "RGBA" else opened.convert("RGBA").getchannel("A")
+        return np.asarray(alpha.resize((SILHOUETTE_SIDE, SILHOUETTE_SIDE))) > 127
 
 
 def _digest(path: Path) -> str:
