@@ -187,3 +187,8 @@ def test_call_outs_and_taglines_are_whole_sentences_the_merchants_first():
     assert tagline(description, "Desk at night.", "Lamp") == "Desk at night"
     assert bullets("Built for long days at the office and weekend hikes, with a precise fit and "
                    "breathable mesh.", "", "Trail Chair") == ["Trail Chair"]
+
+
+def test_a_script_sent_as_null_is_none_written_for_you():
+    """A JSON null was an error 500 ('NoneType' is not iterable), found by the API's fuzzing."""
+    assert contract.parse(contract.VideoOptions, {"script": None}).script is None

@@ -120,7 +120,7 @@ class VideoOptions(Contract):
     def _speakable_lines(cls, script: list[str] | str | None) -> list[str] | None:
         """A script typed in a text box becomes its lines (blank ones dropped), held to the same
         rules as a list of lines."""
-        numbered = script_lines(script) if isinstance(script, str) else list(enumerate(script, 1))
+        numbered = script_lines(script) if isinstance(script, str) else list(enumerate(script or (), 1))
         lines = [line for _, line in numbered]
         if not lines:
             return None
