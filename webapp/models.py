@@ -160,6 +160,15 @@ class Product(db.Model):
         return [image for image in self.images if image.status == ImageStatus.OK.value and image.file_path]
 
     @property
+    def photos_waiting(self) -> str | None:
+        """Why a product without a ready photo has none: "downloading", "failed" (every download
+        failed), or None (no photo at all)."""
+        statuses = {image.status for image in self.images}
+        if ImageStatus.PENDING.value in statuses:
+            return "downloading"
+        return "failed" if ImageStatus.FAILED.value in statuses else None
+
+    @property
     def price_label(self) -> str | None:
         return price_label(self.price)
 

@@ -196,7 +196,7 @@ def detail_card_layer(look: Look, area: Box, out: Path, *, radius: float) -> Lay
     f = DETAIL_SEARCH_SHRINK
     with Image.open(look.path) as opened:
         grey = np.asarray(opened.convert("L").reduce(f), np.float32)
-    product_pixels = _silhouette(look, (grey.shape[1], grey.shape[0]), 1 / f)
+    product_pixels = _product_mask(look, (grey.shape[1], grey.shape[0]), 1 / f)
     energy = cv2.integral(np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)) * product_pixels)
     cover = cv2.integral(product_pixels)
     sw, sh = w / f, h / f
@@ -213,7 +213,7 @@ def detail_card_layer(look: Look, area: Box, out: Path, *, radius: float) -> Lay
     return _card(look.path, Box(min(x, pw - w), min(y, ph - h), w, h), area, out, radius=radius)
 
 
-def _silhouette(look: Look, size: tuple[int, int], scale: float) -> np.ndarray:
+def _product_mask(look: Look, size: tuple[int, int], scale: float) -> np.ndarray:
     """1.0 where the photo, ``scale`` times its size, shows the product (its cut-out's opaque
     pixels), else 0.0."""
     mask = np.zeros((size[1], size[0]), np.float32)
