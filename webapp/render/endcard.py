@@ -86,11 +86,11 @@ class _Text:
 
 
 def _text(brand: Brand, text: str, max_w: float, size: float, *, bold: bool, max_lines: int = 1,
-          min_size: float | None = None) -> _Text:
+          min_size: float | None = None, centred: bool = False) -> _Text:
     fonts, drawn = typeset(brand.font, text)
     block = layout_text(fonts, drawn, int(max_w), int(size), bold=bold, max_lines=max_lines,
                         min_size=int(min_size) if min_size else None)
-    return _Text(block, "right" if is_rtl(drawn) else "left")
+    return _Text(block, "center" if centred else "right" if is_rtl(drawn) else "left")
 
 
 def _qr(url: str, target_px: float) -> Image.Image | None:
@@ -172,8 +172,7 @@ def end_card(width: int, height: int, brand: Brand, *, title: str, price: Decima
     zone = layout.safe
     u = min(width, height) / 100
     gap = 2.4 * u
-    tall = height / width > 1.2
-    wide = width / height > 1.2 or (not tall and product is not None)
+    wide = product is not None and height / width <= 1.2  # the product beside the text, not above it
     discount = discount_percent(parse_price(price), parse_price(compare_at_price))
     price, compare_at_price = _label(price, currency), _label(compare_at_price, currency)
     cta = (cta_text or brand.cta_text).strip()
@@ -191,16 +190,12 @@ def end_card(width: int, height: int, brand: Brand, *, title: str, price: Decima
         ink = (*ink_rgb, 255)
         muted = (*ink_rgb, 170)
 
-        if wide:
-            column = Box(zone.x + zone.w * 0.5, zone.y, zone.w * 0.5, zone.h)
-            product_area = Box(zone.x, zone.y, zone.w * 0.46, zone.h)
-        else:
-            column = zone
-            product_area = None
+        # a wide card sets the product beside the column; others stack it above the title
+        column = Box(zone.x + zone.w * 0.5, zone.y, zone.w * 0.5, zone.h) if wide else zone
 
         # measure every piece first
         logo = _logo_on(fit_image(load_logo(brand.logo), column.w * 0.5, 8 * u), card_rgb) if brand.logo else None
-        title_text = _text(brand, title, column.w, 6.2 * u, bold=True, max_lines=3, min_size=3.4 * u)
+        title_text = _text(brand, title, column.w, 6.2 * u, bold=True, max_lines=3, min_size=3.4 * u, centred=not wide)
         scale = 1.0
         for _ in range(4):  # the price row is one line: shrink it until it fits the column
             price_text = _text(brand, price, column.w, 8 * u * scale, bold=True) if price else None
@@ -219,41 +214,49 @@ def end_card(width: int, height: int, brand: Brand, *, title: str, price: Decima
         scan_text = _text(brand, "Scan to shop", column.w * 0.4, 3.2 * u, bold=False) if qr_image else None
 
         cta_w, cta_h = cta_label.block.width + 2 * pad_x, cta_label.block.height + 2 * pad_y
-        row_h = max(cta_h, qr_image.height if qr_image else 0)
+        # the code with its label under it, as a phone's user looks for it
+        qr_h = qr_image.height + 0.8 * u + scan_text.block.height if qr_image and scan_text else 0
+        row_h = max(cta_h, qr_h)
         price_h = max((price_text.block.height if price_text else 0), (was_text.block.height if was_text else 0),
                       (badge_text.block.height + 1.4 * u if badge_text else 0))
+        price_w = sum(t.block.width + 1.8 * u for t in (price_text, was_text) if t) + (
+            badge_text.block.width + 2.4 * u if badge_text else -1.8 * u) if price_text else 0
         fixed = [logo.height if logo else 0, title_text.block.height, price_h, row_h]
         needed = sum(fixed) + gap * (sum(1 for f in fixed if f) - 1)
-        if tall and product is not None:
-            product_h = zone.h - needed - gap
-            if product_h > 10 * u:
-                product_area = Box(zone.x, zone.y + (logo.height + gap if logo else 0), zone.w, product_h)
+        item, beside = None, Box(zone.x, zone.y, zone.w * 0.46, zone.h)
+        if product is not None and wide:
+            item = _product_image(product, beside.w - 2, beside.h - 2, workdir)
+        elif product is not None and zone.h - needed - gap > 10 * u:
+            item = _product_image(product, zone.w - 2, zone.h - needed - gap - 2, workdir)
+            needed += item.height + gap
 
-        # place: a vertical stack in the column, centred in the space it has (under the product)
-        top = column.y if tall and product_area is not None else column.y + max(0.0, (column.h - needed) / 2)
-        x = column.x
+        # place: a vertical stack centred in its column; without a product beside it, each line centred too
+        top = column.y + max(0.0, (column.h - needed) / 2)
+
+        def across(width: float) -> float:
+            return column.x + (column.w - width) / 2 if not wide else column.x
+
         if logo:
-            layout.place("logo", Box(x, top, logo.width, logo.height))
-            canvas.alpha_composite(logo, (round(x), round(top)))
+            layout.place("logo", Box(across(logo.width), top, logo.width, logo.height))
+            canvas.alpha_composite(logo, (round(across(logo.width)), round(top)))
             top += logo.height + gap
-        if product is not None and product_area is not None:
-            item = _product_image(product, product_area.w - 2, product_area.h - 2, workdir)
-            px = product_area.x + (product_area.w - item.width) / 2
-            py = product_area.y + (product_area.h - item.height) / 2
+        if item is not None:
+            area = Box(column.x, top, column.w, item.height) if not wide else beside
+            px = area.x + (area.w - item.width) / 2
+            py = area.y + (area.h - item.height) / 2
             box = layout.place("product", Box(px, py, item.width, item.height))
             shadow = Image.new("RGBA", canvas.size, (0, 0, 0, 0))
             ImageDraw.Draw(shadow).ellipse((box.x + box.w * 0.12, box.bottom - 1.2 * u, box.right - box.w * 0.12,
                                             box.bottom + 1.4 * u), fill=(0, 0, 0, 90))
             canvas.alpha_composite(shadow.filter(ImageFilter.GaussianBlur(1.4 * u)))
             canvas.alpha_composite(item, (round(box.x), round(box.y)))
-            if tall:
+            if not wide:
                 top = box.bottom + gap
-        title_box = layout.place("title", Box(x, top, column.w, title_text.block.height))
+        title_box = layout.place("title", Box(column.x, top, column.w, title_text.block.height))
         _draw_text(canvas, title_text, title_box, ink)
         top = title_box.bottom + gap
         if price_text:
-            px = x
-            box = layout.place("price", Box(px, top, price_text.block.width, price_text.block.height))
+            box = layout.place("price", Box(across(price_w), top, price_text.block.width, price_text.block.height))
             _draw_text(canvas, price_text, box, ink)
             px = box.right + 1.8 * u
             if was_text:
@@ -274,18 +277,19 @@ def end_card(width: int, height: int, brand: Brand, *, title: str, price: Decima
                                                    badge_text.block.height), (*readable_ink(brand.accent_rgb), 255))
             top = max(box.bottom, top + price_h) + gap
         row_y = top
-        cta_box = layout.place("cta", Box(x, row_y + (row_h - cta_h) / 2, cta_w, cta_h))
+        qr_w = max(qr_image.width, scan_text.block.width) if qr_image and scan_text else 0
+        cta_x = across(cta_w + (gap + qr_w if qr_w else 0))
+        cta_box = layout.place("cta", Box(cta_x, row_y + (row_h - cta_h) / 2, cta_w, cta_h))
         ImageDraw.Draw(canvas).rounded_rectangle((cta_box.x, cta_box.y, cta_box.right, cta_box.bottom),
                                                  radius=cta_h / 2, fill=(*brand.accent_rgb, 255))
         _draw_text(canvas, cta_label, Box(cta_box.x + pad_x, cta_box.y + pad_y, cta_label.block.width,
                                           cta_label.block.height), (*readable_ink(brand.accent_rgb), 255))
         if qr_image is not None and scan_text is not None:
-            qx = column.right - qr_image.width
-            qr_box = layout.place("qr", Box(qx, row_y, qr_image.width, qr_image.height))
+            qr_centre = cta_box.right + gap + qr_w / 2 if not wide else column.right - qr_w / 2
+            qr_box = layout.place("qr", Box(qr_centre - qr_image.width / 2, row_y + (row_h - qr_h) / 2,
+                                            qr_image.width, qr_image.height))
             canvas.alpha_composite(qr_image, (round(qr_box.x), round(qr_box.y)))
-            label_x = qr_box.x - scan_text.block.width - 1.6 * u
-            if label_x > cta_box.right + u:
-                box = layout.place("qr_label", Box(label_x, qr_box.bottom - scan_text.block.height - u,
-                                                   scan_text.block.width, scan_text.block.height))
-                _draw_text(canvas, scan_text, box, muted)
+            box = layout.place("qr_label", Box(qr_centre - scan_text.block.width / 2, qr_box.bottom + 0.8 * u,
+                                               scan_text.block.width, scan_text.block.height))
+            _draw_text(canvas, scan_text, box, muted)
     return EndCard(canvas, layout)
