@@ -174,13 +174,13 @@ def test_the_name_panel_lines_up_with_the_centred_captions_under_it(looks_by_asp
     assert name.center[0] == pytest.approx(captions.center[0], abs=0.05 * width)
 
 
-def _product_boxes(tmp_path, photos: list[Path], aspect: str = "9:16") -> tuple[list[Box], Box]:
+def _product_boxes(tmp_path, photos: list[Path], aspect: str = "9:16", duration: float = 12.0) -> tuple[list[Box], Box]:
     width, height = ASPECT_SIZES[aspect]
     images = prepare_images(photos, tmp_path, max_side=2 * max(width, height))
     looks = [look_at(im.index, im.source, im.path, (im.width, im.height), tmp_path, None) for im in images]
     spec = RenderSpec(recipe="product_showcase", images=(), title="Orbit Headphones", price="$199.00",
                       aspect_ratio=aspect)
-    made = compose(spec, looks, tmp_path, width=width, height=height, duration=12.0)
+    made = compose(spec, looks, tmp_path, width=width, height=height, duration=duration)
     return list(made.product_boxes), made.layout.boxes["area"]
 
 
@@ -210,6 +210,16 @@ def test_a_packshot_of_another_side_stays_whole(tmp_path, photos):
     own: shown whole, not as a detail."""
     boxes, area = _product_boxes(tmp_path, [photos[0], photos[2]])
     assert all(box.w < area.w * 0.95 or box.h < area.h * 0.95 for box in boxes)
+
+
+def test_a_long_video_of_few_packshots_cuts_to_their_closer_looks(tmp_path, photos):
+    """Two packshots of different sides over 24 s played as two 10-second shots; now each whole
+    product is followed by a closer look at it, so no shot lasts much over 5 s. A short video of
+    the same photos keeps one shot each."""
+    boxes, area = _product_boxes(tmp_path, [photos[0], photos[2]], duration=24.0)
+    fills = [box.w == pytest.approx(area.w, abs=2) and box.h == pytest.approx(area.h, abs=2) for box in boxes]
+    assert fills == [False, True, False, True]  # whole, closer, whole, closer
+    assert len(_product_boxes(tmp_path, [photos[0], photos[2]], duration=8.0)[0]) == 2
 
 
 def test_the_spec_call_outs_of_a_list_keep_one_size(looks_by_aspect):

@@ -49,6 +49,7 @@ from .textutil import bullets, phrases, tagline
 WHITE: RGB = (255, 255, 255)
 BLACK: RGB = (0, 0, 0)
 BACKDROP_MARGIN = 0.05  # the backdrop is this much larger than the frame on each side: its drift
+LONGEST_SHOT_S = 5.0  # past this, a packshot shown whole is followed by its closer look
 
 
 @dataclass
@@ -258,8 +259,9 @@ def _square_area(w: int, h: int) -> Box:
 
 
 def plan_shots(c: Ctx, framing: Framing) -> None:
-    """Choose the shots (one per photo, as many as the length allows), cut them on beats, place
-    each product in the recipe's area, and put the product boxes in the layout."""
+    """Choose the shots (one per photo, as many as the length allows, and closer looks where the
+    photos are too few for it), cut them on beats, place each product in the recipe's area, and
+    put the product boxes in the layout."""
     area = framing.area(c.width, c.height)
     lead = framing.lead(c)
     # the product's area is kept for the product from its first shot on (text keeps out of it
@@ -267,14 +269,16 @@ def plan_shots(c: Ctx, framing: Framing) -> None:
     c.layout.place("area", area, in_safe_zone=False, when=(lead / c.fps, c.duration))
     looks = sorted(c.looks, key=lambda lk: (lk.kind != "scene") if framing.scenes_first else (lk.kind == "scene"))
     closer = _closer_looks(looks) if not c.preview else {}
-    looks = [look for look in looks if closer.get(look.index, True)]
     cut = c.beat * framing.beats_per_shot
-    count = max(1, min(len(looks), int((c.frames - lead) / c.fps / max(1.2, cut * 0.75))))
-    looks = looks[:count]
-    c.t = 0 if count == 1 else min(round(framing.transition_s * c.fps), round(c.beat * c.fps))
-    c.starts = beat_cuts(c.frames, count, c.beat, c.fps, first=lead)
-    for k, look in enumerate(looks):
-        if look.index in closer:
+    seconds = (c.frames - lead) / c.fps
+    count = max(1, min(len(looks), int(seconds / max(1.2, cut * 0.75))))
+    plan = [(look, look.index in closer) for look in looks if closer.get(look.index, True)][:count]
+    if not c.preview:
+        plan = _closer_looks_for_time(plan, seconds)
+    c.t = 0 if len(plan) == 1 else min(round(framing.transition_s * c.fps), round(c.beat * c.fps))
+    c.starts = beat_cuts(c.frames, len(plan), c.beat, c.fps, first=lead)
+    for k, (look, is_closer) in enumerate(plan):
+        if is_closer:
             layer = detail_card_layer(look, area, c.workdir / f"layer_{k:02d}.png", radius=c.px(1.6))
             shot = Shot(look, layer.product, layer=layer, closer=True)
         elif look.staged:
@@ -313,6 +317,22 @@ def _closer_looks(looks: list[Look]) -> dict[int, bool]:
     while dropped and len(looks) - len(dropped) < 2:
         verdicts.pop(dropped.pop())
     return verdicts
+
+
+def _closer_looks_for_time(plan: list[tuple[Look, bool]], seconds: float) -> list[tuple[Look, bool]]:
+    """Shots of (look, closer) with closer looks added where there are too few photos for the
+    length (a long script over three photos played as 10-second shots): while a shot would last
+    over LONGEST_SHOT_S, the next packshot shown whole, whose side has no closer look yet, is
+    followed by one. A scene has none: its most detailed part is often not the product."""
+    plan = list(plan)
+    k = 0
+    while k < len(plan) and seconds / len(plan) > LONGEST_SHOT_S:
+        look, is_closer = plan[k]
+        if look.staged and not is_closer and not any(shown and other.looks_like(look) for other, shown in plan):
+            plan.insert(k + 1, (look, True))
+            k += 1
+        k += 1
+    return plan
 
 
 def staged_backdrop(c: Ctx, *, wall: RGB | None = None, dark: bool | None = None, floor_at: float | None = None) -> None:
