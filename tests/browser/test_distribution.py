@@ -22,6 +22,7 @@ from webapp import media
 from webapp.catalog import storefront
 from webapp.extensions import db
 from webapp.generation import brand, sharing
+from webapp.generation.contract import BrandUpdate, parse
 from webapp.models import Product, Video, Workspace, utcnow
 from webapp.render.ffmpeg import ffmpeg_binary
 
@@ -170,6 +171,21 @@ def test_a_shared_vertical_video_is_shown_at_its_own_shape(page, live_app, finis
     assert box["height"] >= 0.5 * viewport["height"] and box["width"] <= viewport["width"]
     assert page.watch.errors == []
 
+
+def test_the_share_pages_button_is_the_brands_accent(page, live_app, finished):
+    """The button that sells is the brand's, as on the end card: not the dashboard's blue."""
+    with live_app.app_context():
+        video = db.session.get(Video, finished["video"])
+        workspace = db.session.get(Workspace, video.workspace_id)
+        brand.update_brand(workspace, parse(BrandUpdate, {"accentColor": "#C8102E", "ctaUrl": "https://shop.example.com"}))
+        url = sharing.share_url(sharing.share_video(workspace, None, video.id))
+        db.session.commit()
+        db.session.remove()
+    page.goto(url)
+    button = page.locator("a.share-cta")
+    colours = button.evaluate("a => [getComputedStyle(a).backgroundColor, getComputedStyle(a).color]")
+    assert colours == ["rgb(200, 16, 46)", "rgb(255, 255, 255)"]
+    assert page.watch.errors == []
 
 
 def test_a_dark_logo_reads_on_the_share_page_in_dark_mode(browser, live_app, live_server, finished):

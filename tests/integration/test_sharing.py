@@ -270,3 +270,22 @@ def test_the_page_offers_what_the_end_card_offers(app, client, shop, workspace):
 
     sharing.revoke_share(workspace, shop["video"])
     assert visitor.get(f"{path}/logo").status_code == 404  # the logo goes with the link
+
+
+def test_the_call_to_action_wears_the_brands_accent(app, client, shop, workspace):
+    """The share page's button is the brand's accent with words that read on it, as on the end
+    card, from a stylesheet of the link's own (the page allows no inline style); it ends with
+    the link."""
+    path = _share(client, shop["video"])
+    visitor = app.test_client()
+    assert f'<link rel="stylesheet" href="{path}/brand.css">' in visitor.get(path).get_data(as_text=True)
+    css = visitor.get(f"{path}/brand.css")
+    assert css.status_code == 200 and css.mimetype == "text/css"
+    assert "--share-accent: #F2B33D; --share-accent-ink: #111318;" in css.get_data(as_text=True)  # dark on amber
+
+    brand.update_brand(workspace, parse(BrandUpdate, {"accentColor": "#1e3a8a"}))
+    css = visitor.get(f"{path}/brand.css").get_data(as_text=True)
+    assert "--share-accent: #1E3A8A; --share-accent-ink: #FFFFFF;" in css  # white on navy
+
+    sharing.revoke_share(workspace, shop["video"])
+    assert visitor.get(f"{path}/brand.css").status_code == 404

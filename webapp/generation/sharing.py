@@ -32,6 +32,7 @@ from ..models import (
 )
 from ..numbers import parse_int
 from ..providers.base import shop_link
+from ..render.brand import hex_to_rgb, readable_ink, rgb_to_hex
 from .brand import kit_for_provider
 from .errors import GenerationError, InvalidState
 from .service import VIDEO_FILES, get_video
@@ -115,6 +116,16 @@ class SharedVideo:
     compare_at_price: str | None = None
     cta_text: str = ""
     shop_url: str | None = None
+    accent: str = "#F2B33D"  # the brand's accent (#RRGGBB): the call to action's colour, as on the end card
+
+    @property
+    def accent_hex(self) -> str:
+        return rgb_to_hex(hex_to_rgb(self.accent))  # checked again: it is written into a stylesheet
+
+    @property
+    def accent_ink(self) -> str:
+        """Near-black or white, whichever reads on the accent (the button's words)."""
+        return rgb_to_hex(readable_ink(hex_to_rgb(self.accent)))
 
 
 def shop_url_of(workspace: Workspace, video: Video) -> str | None:
@@ -148,7 +159,7 @@ def shared_video(token: str) -> SharedVideo | None:
     return SharedVideo(token, row.title, row.width, row.height, row.duration_s, files["poster"] is not None,
                        files["captions"] is not None, files, price=price_label(row.price),
                        compare_at_price=compare_at_label(row.price, row.compare_at_price), cta_text=kit.cta_text,
-                       shop_url=shop_link(row.url, kit))
+                       shop_url=shop_link(row.url, kit), accent=kit.accent)
 
 
 def shared_file(token: str, kind: str) -> MediaFile | None:

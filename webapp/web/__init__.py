@@ -23,7 +23,7 @@ from ..storage import current_storage
 
 # Endpoints that work before the first user exists, or without logging in.
 PUBLIC_ENDPOINTS = {
-    "auth.setup", "auth.login", "static", "media.signed", "share.page", "share.player", "share.media_file",
+    "auth.setup", "auth.login", "static", "media.signed", "share.page", "share.player", "share.media_file", "share.brand_css",
 }
 NON_HTML_BLUEPRINTS = {"api", "webhooks", "system", "storefront"}
 JSON_PATHS = ("/api/", "/storefront/")

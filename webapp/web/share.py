@@ -52,6 +52,13 @@ def page(token: str):
     return _page("share/page.html", token)
 
 
+@bp.get("/s/<token>/brand.css")
+def brand_css(token: str):
+    """The brand's colours for its share page, as a stylesheet: the pages allow no inline style."""
+    response = Response(render_template("share/brand.css", shared=_shared(token)), mimetype="text/css")
+    return _uncached(response)
+
+
 @bp.get("/s/<token>/player")
 def player(token: str):
     """The bare player that Twitter/X and others frame in a timeline (twitter:player)."""
