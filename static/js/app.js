@@ -107,8 +107,12 @@
   }, true);
 
   // Forms that ask first: data-confirm (the shared dialog) or data-confirm-dialog (their own).
+  // A field this page found wrong as it was typed (setCustomValidity) is shown, not sent; the
+  // forms are novalidate so that every other rule is the server's, said beside its field.
   document.addEventListener("submit", function (event) {
     const form = event.target;
+    const wrong = Array.prototype.find.call(form.elements, function (el) { return el.validity && el.validity.customError; });
+    if (wrong) { event.preventDefault(); wrong.reportValidity(); return; }
     if (form.dataset.confirm && form.dataset.confirmed !== "yes") {
       event.preventDefault();
       const submitter = event.submitter;
@@ -179,12 +183,29 @@
     const counter = document.getElementById(field.dataset.counter);
     const max = parseInt(field.dataset.counterMax || field.getAttribute("maxlength") || "500", 10);
     // data-counts="lines": what the server counts, the characters of the lines, each trimmed
+    const lines = field.value.split(/\r?\n/).map(function (line) { return line.trim(); });
     const count = field.dataset.counts === "lines"
-      ? field.value.split(/\r?\n/).reduce(function (sum, line) { return sum + line.trim().length; }, 0)
+      ? lines.reduce(function (sum, line) { return sum + line.length; }, 0)
       : field.value.length;
     counter.querySelector("[data-count]").textContent = count;
     counter.classList.toggle("over", count > max || (field.maxLength > 0 && count >= max));
+    if (field.dataset.maxLines) field.setCustomValidity(scriptProblems(lines, count, max, field.dataset));
   });
+
+  // A script over its limits is refused before the form asks to spend a video (the server's
+  // contract says the same, in generation/contract.py): lines numbered as on the screen.
+  function scriptProblems(lines, count, max, limits) {
+    const problems = [];
+    const spoken = lines.filter(function (line) { return line.length > 0; }).length;
+    if (spoken > +limits.maxLines) problems.push("the script has " + spoken + " lines, at most " + limits.maxLines);
+    const long = [];
+    lines.forEach(function (line, i) { if (line.length > +limits.maxLineChars) long.push(i + 1); });
+    if (long.length === 1) problems.push("line " + long[0] + " has more than " + limits.maxLineChars + " characters: split it");
+    if (long.length > 1) problems.push("lines " + long.join(", ") + " have more than " + limits.maxLineChars + " characters: split them");
+    if (count > max) problems.push("the script has " + count + " characters, at most " + max);
+    const message = problems.join("; ");
+    return message && message.charAt(0).toUpperCase() + message.slice(1) + ".";
+  }
 
   // Row selection (products for bulk generation, videos for bulk actions): select-all on the
   // page, the count, the buttons that need a selection, and the bar that shows while one exists.

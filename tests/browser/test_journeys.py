@@ -125,7 +125,15 @@ def test_generate_from_a_product_page(page, live_app, shop):
     script.fill("word " * 110 + "\n\n")  # the limit is counted as it is typed, not found out on sending
     expect(page.locator("#script-hint")).to_contain_text("549 / 520 characters")
     expect(page.locator("#script-hint")).to_have_class(re.compile(r"\bover\b"))
+    # refused here, before the form asks to spend one of the month's videos
+    page.get_by_role("button", name="Generate video").click()
+    expect(page.locator("#generate-confirm")).to_be_hidden()
+    assert script.evaluate("t => t.validationMessage") == (
+        "Line 1 has more than 200 characters: split it; the script has 549 characters, at most 520.")
+    script.fill("\n".join(f"Line {n}." for n in range(1, 10)))
+    assert script.evaluate("t => t.validationMessage") == "The script has 9 lines, at most 8."
     script.fill(drafted)
+    assert script.evaluate("t => t.validity.valid")
     page.get_by_role("button", name="Preview").click()
     expect(page.locator("#instant-preview video")).to_be_visible()
     page.wait_for_function("() => { const v = document.querySelector('#instant-preview video');"

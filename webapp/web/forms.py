@@ -147,7 +147,8 @@ class GenerateForm(VideoChoices):
     # counted as it is typed; not cut off at the limit (maxlength would cut a pasted script short)
     script = TextAreaField("Script: what the voiceover says, line by line",
                            render_kw={"rows": 5, "data-counter": "script-hint", "data-counter-max": MAX_SCRIPT_CHARS,
-                                      "data-counts": "lines"})
+                                      "data-counts": "lines", "data-max-lines": contract.MAX_SCRIPT_LINES,
+                                      "data-max-line-chars": contract.MAX_SCRIPT_LINE_CHARS})
     script_edited = HiddenField(default="")  # set by the page once the merchant types in the script
     submission = HiddenField()  # this form's one-time token: sent twice as it is, it makes one video
     captions = TextAreaField("Captions (one per line, spread over the video; replace the word-by-word captions)",
