@@ -4,8 +4,10 @@ the audio's own energy, durations, loudness measured by ffmpeg's ebur128."""
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import subprocess
+import sys
 import wave
 from pathlib import Path
 
@@ -190,3 +192,37 @@ def test_music_is_ducked_while_the_voice_speaks(tmp_path):
     # the music's own ups and downs cancel out: what is left is the dip under the voice
     dip_db = 20 * np.log10((around / under) / (plain_around / plain_under))
     assert 10 < dip_db < 14  # about 12 dB
+
+
+_LOAD_AND_SPEAK = """
+import sys
+from pathlib import Path
+from webapp.render.voice import synthesize
+speech = synthesize(["Orbit Wireless Headphones."], Path(sys.argv[1]))
+print(" ".join(w.text for w in speech.words), round(speech.duration, 1))
+"""
+
+
+def _speak_in_a_new_process(tmp_path: Path, cache: Path) -> str:
+    done = subprocess.run([sys.executable, "-c", _LOAD_AND_SPEAK, str(tmp_path / "line.wav")], capture_output=True,
+                          text=True, timeout=120, check=True, env={**os.environ, "REELBOARD_CACHE_DIR": str(cache)})
+    assert "Warn" not in done.stderr  # ONNX Runtime says nothing of a model tied to this machine's CPU
+    return done.stdout.strip()
+
+
+def test_the_voice_model_is_patched_once_and_read_from_the_cache_after(tmp_path):
+    """The first process patches and optimises the model and keeps it; the next loads that
+    copy and speaks the same words with their times; a damaged copy is made again; no cache
+    folder to write to, and the voice still speaks."""
+    cache = tmp_path / "cache"
+    first = _speak_in_a_new_process(tmp_path, cache)
+    assert first.startswith("Orbit Wireless Headphones")
+    kept = list((cache / "voice").iterdir())
+    assert len(kept) == 1 and kept[0].suffix == ".onnx" and kept[0].stat().st_size > 50_000_000
+    assert _speak_in_a_new_process(tmp_path, cache).split()[:3] == first.split()[:3]
+    kept[0].write_bytes(b"half a model")
+    assert _speak_in_a_new_process(tmp_path, cache).startswith("Orbit Wireless Headphones")
+    assert kept[0].stat().st_size > 50_000_000
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would go")
+    assert _speak_in_a_new_process(tmp_path, blocked).startswith("Orbit Wireless Headphones")

