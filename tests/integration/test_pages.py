@@ -230,6 +230,13 @@ def test_a_product_page_shows_the_was_price_its_videos_show(client, workspace):
     assert '$89.00 <del aria-label="was $119.00">$119.00</del>' in page
 
 
+def test_a_product_page_says_what_its_key_is_for(client, workspace):
+    product = make_product(workspace, "Key Lamp")
+    page = client.get(f"/products/{product.id}").get_data(as_text=True)
+    assert f"Key <code>{product.external_key}</code>" in page
+    assert "how an import updates this product, and what the storefront embed names" in page
+
+
 def test_a_product_whose_photos_failed_to_download_says_so_and_leads_to_the_retry(client, workspace):
     product = make_product(workspace, "Merino Wool Beanie", images=0)
     product.images.append(ProductImage(position=0, source_url="https://cdn.example.com/beanie.jpg",
