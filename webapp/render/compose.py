@@ -33,6 +33,9 @@ GRABCUT_SIDE = 512  # GrabCut runs on a copy this long, then the mask is refined
 # (640 cut the demo packshots no closer, mean IoU 0.978 both, for 1.6x the CPU)
 DRAFT_GRABCUT_SIDE = 320  # for instant previews: nearly as close a cut, with a softer edge
 GRABCUT_SEED = 1
+# its seeds leave GrabCut little to decide: 2 iterations cut the 27 demo packshots as closely as
+# 4 (mean IoU 0.9824 and 0.9825, none 0.003 worse) in 0.82 of the CPU
+GRABCUT_ITERATIONS = 2
 LEAK_WIDTH = 7  # px at GrabCut's size: a band thinner than this along the outline is no leak
 MODEL_SIDE = 80  # the backdrop's model is blurred on a copy about this long
 # A hole in a packshot's product stays this near the backdrop model (90 % of its pixels); the
@@ -356,7 +359,7 @@ def cut_out(path: Path, out_png: Path, *, draft: bool = False) -> CutOut:
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     cv2.setRNGSeed(GRABCUT_SEED)  # its k-means starts from this thread's random state: the same cut every time
     cv2.grabCut(cv2.cvtColor(np.ascontiguousarray(small[y0:y1, x0:x1]), cv2.COLOR_RGB2BGR), region, None, bgd, fgd,
-                4, cv2.GC_INIT_WITH_MASK)
+                GRABCUT_ITERATIONS, cv2.GC_INIT_WITH_MASK)
     seeds[y0:y1, x0:x1] = region
     mask = _keep_main_parts((seeds == cv2.GC_FGD) | (seeds == cv2.GC_PR_FGD))
     # back to full size: a smooth contour (bilinear, blurred, halved), then a feathered edge
