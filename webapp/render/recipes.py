@@ -13,6 +13,7 @@ bold type.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,13 +43,14 @@ from .shots import (
     spills,
     stage_box,
 )
-from .spec import RenderSpec
+from .spec import RenderSpec, Word
 from .stage import Look
 from .textutil import bullets, phrases, tagline
 
 WHITE: RGB = (255, 255, 255)
 BLACK: RGB = (0, 0, 0)
 BACKDROP_MARGIN = 0.05  # the backdrop is this much larger than the frame on each side: its drift
+SAID_SHARE = 0.6  # a script line says a call-out when it has this share of the call-out's words
 LONGEST_SHOT_S = 5.0  # past this, a packshot shown whole is followed by its closer look
 
 
@@ -69,6 +71,7 @@ class Ctx:
     workdir: Path
     beat: float  # seconds between two beats of the template's music
     spoken: bool = False  # the captions are the voice's words (the script is on screen)
+    words: tuple[Word, ...] = ()  # what the voice says and when, in video time
     preview: bool = False  # an instant preview: fewer, cheaper pieces
     shots: list[Shot] = field(default_factory=list)
     starts: list[int] = field(default_factory=list)
@@ -378,6 +381,25 @@ def shot_segments(c: Ctx, *, enters: Callable[[int], str], scene_moves: Callable
             amount = scene_amount if scene_amount is not None else 0.08
             segs.append((g.motion(still, n, scene_moves(k), amount, shot.focus), n))
     return segs
+
+
+def said_at(c: Ctx, text: str) -> float | None:
+    """When the voice starts the script line that says ``text`` (most of its words, as a spec
+    call-out repeats a line written from the same description); None if no line does."""
+    wanted = _word_set(text)
+    lines: dict[int, list[Word]] = {}
+    for word in c.words:
+        lines.setdefault(word.line, []).append(word)
+    best: tuple[float, float] | None = None  # (share of the words said, when the line starts)
+    for said in lines.values():
+        share = len(wanted & _word_set(" ".join(w.text for w in said))) / max(1, len(wanted))
+        if share >= SAID_SHARE and (best is None or share > best[0]):
+            best = (share, said[0].start)
+    return best[1] if best else None
+
+
+def _word_set(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
 
 
 def _ink(rgb: RGB) -> tuple[int, int, int, int]:
@@ -793,8 +815,12 @@ def _technical(c: Ctx) -> Built:
     if items:
         slot = max(2 * c.beat, (D - 0.4 - first) / len(items))
         sizes = (4.6, 4.0, 3.4, 2.8)
+        start = 0.0
         for k, text in enumerate(items):
-            start = first + k * slot
+            # a call-out the voice says comes in as it is said, the others on the list's beat;
+            # in the list's order either way
+            said = said_at(c, text)
+            start = max(start + 0.3 if k else first, said if said is not None else first + k * slot)
             if start > D - 0.8:
                 break
             # in a wide frame the call-outs add up in the column; elsewhere one at a time
