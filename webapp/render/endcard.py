@@ -37,6 +37,7 @@ QR_QUIET_ZONE = 4  # modules of white around the code, as the QR standard asks
 QR_MIN_MODULE_PX = 4  # smallest module that still scans after a 720p JPEG round trip
 QR_MAX_VERSION = 10  # 57 modules: past that, a link's code is too fine to scan off a phone's screen
 SCENE_WIDEST, SCENE_NARROWEST = 1.25, 0.8  # width ÷ height of a scene photo on the card
+PRICE_ROW_GAP, BADGE_PAD = 1.8, 1.2  # hundredths of the card's short side: between prices, in the badge
 
 
 @dataclass
@@ -156,6 +157,14 @@ def _logo_on(logo: Image.Image, card_rgb: tuple[int, int, int]) -> Image.Image:
     return plate
 
 
+def _price_row_width(price: _Text | None, was: _Text | None, badge: _Text | None, u: float) -> float:
+    """The price row as drawn: the price, the struck-through was-price and the badge (padded)."""
+    if price is None:
+        return 0.0
+    return (price.block.width + (PRICE_ROW_GAP * u + was.block.width if was else 0)
+            + (PRICE_ROW_GAP * u + badge.block.width + 2 * BADGE_PAD * u if badge else 0))
+
+
 def _draw_text(canvas: Image.Image, text: _Text, box: Box, fill: tuple[int, int, int, int]) -> None:
     draw_block(ImageDraw.Draw(canvas), text.block, box.x, box.y, fill, align=text.align, box_w=round(box.w))
 
@@ -203,7 +212,7 @@ def end_card(width: int, height: int, brand: Brand, *, title: str, price: Decima
                         if discount and compare_at_price else None)
             badge_text = (_text(brand, f"\u2212{discount}%", column.w, 4.2 * u * scale, bold=True)
                           if discount else None)
-            row_w = sum(t.block.width + 2.4 * u for t in (price_text, was_text, badge_text) if t) + (2.4 * u if badge_text else 0)
+            row_w = _price_row_width(price_text, was_text, badge_text, u)
             if row_w <= column.w:
                 break
             scale *= column.w / row_w * 0.97
@@ -219,8 +228,6 @@ def end_card(width: int, height: int, brand: Brand, *, title: str, price: Decima
         row_h = max(cta_h, qr_h)
         price_h = max((price_text.block.height if price_text else 0), (was_text.block.height if was_text else 0),
                       (badge_text.block.height + 1.4 * u if badge_text else 0))
-        price_w = sum(t.block.width + 1.8 * u for t in (price_text, was_text) if t) + (
-            badge_text.block.width + 2.4 * u if badge_text else -1.8 * u) if price_text else 0
         fixed = [logo.height if logo else 0, title_text.block.height, price_h, row_h]
         needed = sum(fixed) + gap * (sum(1 for f in fixed if f) - 1)
         item, beside = None, Box(zone.x, zone.y, zone.w * 0.46, zone.h)
@@ -234,14 +241,14 @@ def end_card(width: int, height: int, brand: Brand, *, title: str, price: Decima
         top = column.y + max(0.0, (column.h - needed) / 2)
 
         def across(width: float) -> float:
-            return column.x + (column.w - width) / 2 if not wide else column.x
+            return column.x if wide else column.x + (column.w - width) / 2
 
         if logo:
             layout.place("logo", Box(across(logo.width), top, logo.width, logo.height))
             canvas.alpha_composite(logo, (round(across(logo.width)), round(top)))
             top += logo.height + gap
         if item is not None:
-            area = Box(column.x, top, column.w, item.height) if not wide else beside
+            area = beside if wide else Box(column.x, top, column.w, item.height)
             px = area.x + (area.w - item.width) / 2
             py = area.y + (area.h - item.height) / 2
             box = layout.place("product", Box(px, py, item.width, item.height))
@@ -256,9 +263,9 @@ def end_card(width: int, height: int, brand: Brand, *, title: str, price: Decima
         _draw_text(canvas, title_text, title_box, ink)
         top = title_box.bottom + gap
         if price_text:
-            box = layout.place("price", Box(across(price_w), top, price_text.block.width, price_text.block.height))
+            box = layout.place("price", Box(across(row_w), top, price_text.block.width, price_text.block.height))
             _draw_text(canvas, price_text, box, ink)
-            px = box.right + 1.8 * u
+            px = box.right + PRICE_ROW_GAP * u
             if was_text:
                 was_y = box.bottom - was_text.block.height - 0.6 * u
                 was_box = layout.place("compare_at", Box(px, was_y, was_text.block.width, was_text.block.height))
@@ -267,13 +274,13 @@ def end_card(width: int, height: int, brand: Brand, *, title: str, price: Decima
                 strike_y = was_box.y + ascent * 0.62
                 ImageDraw.Draw(canvas).line((was_box.x - 0.3 * u, strike_y, was_box.right + 0.3 * u, strike_y),
                                             fill=muted, width=max(2, round(was_text.block.size / 12)))
-                px = was_box.right + 1.8 * u
+                px = was_box.right + PRICE_ROW_GAP * u
             if badge_text:
-                bw, bh = badge_text.block.width + 2.4 * u, badge_text.block.height + 1.4 * u
+                bw, bh = badge_text.block.width + 2 * BADGE_PAD * u, badge_text.block.height + 1.4 * u
                 badge = layout.place("badge", Box(px, box.y + (box.h - bh) / 2, bw, bh))
                 ImageDraw.Draw(canvas).rounded_rectangle((badge.x, badge.y, badge.right, badge.bottom),
                                                          radius=bh / 2, fill=(*brand.accent_rgb, 255))
-                _draw_text(canvas, badge_text, Box(badge.x + 1.2 * u, badge.y + 0.7 * u, badge_text.block.width,
+                _draw_text(canvas, badge_text, Box(badge.x + BADGE_PAD * u, badge.y + 0.7 * u, badge_text.block.width,
                                                    badge_text.block.height), (*readable_ink(brand.accent_rgb), 255))
             top = max(box.bottom, top + price_h) + gap
         row_y = top
@@ -285,7 +292,7 @@ def end_card(width: int, height: int, brand: Brand, *, title: str, price: Decima
         _draw_text(canvas, cta_label, Box(cta_box.x + pad_x, cta_box.y + pad_y, cta_label.block.width,
                                           cta_label.block.height), (*readable_ink(brand.accent_rgb), 255))
         if qr_image is not None and scan_text is not None:
-            qr_centre = cta_box.right + gap + qr_w / 2 if not wide else column.right - qr_w / 2
+            qr_centre = column.right - qr_w / 2 if wide else cta_box.right + gap + qr_w / 2
             qr_box = layout.place("qr", Box(qr_centre - qr_image.width / 2, row_y + (row_h - qr_h) / 2,
                                             qr_image.width, qr_image.height))
             canvas.alpha_composite(qr_image, (round(qr_box.x), round(qr_box.y)))
