@@ -222,18 +222,24 @@ def test_a_long_video_of_few_packshots_cuts_to_their_closer_looks(tmp_path, phot
     assert len(_product_boxes(tmp_path, [photos[0], photos[2]], duration=8.0)[0]) == 2
 
 
+def _spec_sheet(looks_by_aspect, script: tuple[str, ...], description: str) -> Layout:
+    """The layout of a wide technical_demo of the watch that speaks ``script``."""
+    workdir, looks = looks_by_aspect["16:9"]
+    spec = RenderSpec(recipe="technical_demo", images=(), title="Pulse Fitness Watch", price="$149.00",
+                      description=description, aspect_ratio="16:9", script=script, voiceover=True, brand=Brand())
+    words = spoken(script)
+    return compose(spec, looks, workdir, width=1280, height=720, duration=round(words[-1].end + 2.6, 1),
+                   words=words).layout
+
+
 def test_the_spec_call_outs_come_in_as_the_voice_says_them(looks_by_aspect):
     """A wide technical_demo's call-outs repeat the script's lines written from the same
     description; they came in on the list's own beat, a line before or after the voice said
     them. Now each comes in as its line begins; one the voice never says keeps the beat."""
-    workdir, looks = looks_by_aspect["16:9"]
     script = ("Pulse Fitness Watch.", "Heart-rate and sleep tracking.", "A seven-day battery.", "Swim-proof to 50 m.")
-    spec = RenderSpec(recipe="technical_demo", images=(), title="Pulse Fitness Watch", price="$149.00",
-                      description="Heart-rate and sleep tracking. 7-day battery. Swim-proof to 50 m. Sapphire glass.",
-                      aspect_ratio="16:9", script=script, voiceover=True, brand=Brand())
     words = spoken(script)
-    layout = compose(spec, looks, workdir, width=1280, height=720, duration=round(words[-1].end + 2.6, 1),
-                     words=words).layout
+    layout = _spec_sheet(looks_by_aspect, script, "Heart-rate and sleep tracking. 7-day battery. Swim-proof to 50 m. "
+                                                  "Sapphire glass.")
     line_starts = {w.line: w.start for w in reversed(words)}
     for k, line in enumerate((1, 2, 3)):
         assert layout.spans[f"callout_{k}"][0] == pytest.approx(line_starts[line], abs=0.01), k
@@ -244,14 +250,9 @@ def test_the_spec_call_outs_come_in_as_the_voice_says_them(looks_by_aspect):
 def test_the_spec_call_outs_of_a_list_keep_one_size(looks_by_aspect):
     """The fourth call-out of a wide spec sheet, short of room above the captions, was drawn at
     half the size of the others; now a call-out that does not fit at the list's size is left out."""
-    workdir, looks = looks_by_aspect["16:9"]
     script = ("Pulse Fitness Watch.", "Heart-rate and sleep tracking.", "A seven-day battery.", "Shop now.")
-    spec = RenderSpec(recipe="technical_demo", images=(), title="Pulse Fitness Watch", price="$149.00",
-                      description="Heart-rate and sleep tracking. 7-day battery. Swim-proof to 50 m. Built-in GPS.",
-                      aspect_ratio="16:9", script=script, voiceover=True, brand=Brand())
-    words = spoken(script)
-    layout = compose(spec, looks, workdir, width=1280, height=720, duration=round(words[-1].end + 2.6, 1),
-                     words=words).layout
+    layout = _spec_sheet(looks_by_aspect, script, "Heart-rate and sleep tracking. 7-day battery. Swim-proof to 50 m. "
+                                                  "Built-in GPS.")
     lines = {name: box.h for name, box in layout.boxes.items() if name.startswith("callout_")}
     assert len({round(h) for h in lines.values()}) <= 2  # one size: a one-line and a two-line height at most
     assert min(lines.values()) > 0.6 * max(lines.values())
