@@ -199,8 +199,12 @@ def end_card(width: int, height: int, brand: Brand, *, title: str, price: Decima
         ink = (*ink_rgb, 255)
         muted = (*ink_rgb, 170)
 
-        # a wide card sets the product beside the column; others stack it above the title
-        column = Box(zone.x + zone.w * 0.5, zone.y, zone.w * 0.5, zone.h) if wide else zone
+        # a wide card sets the product beside the column; others stack it above the title, centred
+        # on the frame as the captions are (9:16's safe zone keeps clear of a right rail: its
+        # centre is not the frame's), as wide as the safe zone allows there
+        half = min(width / 2 - zone.x, zone.right - width / 2)
+        column = Box(zone.x + zone.w * 0.5, zone.y, zone.w * 0.5, zone.h) if wide else Box(
+            width / 2 - half, zone.y, 2 * half, zone.h)
 
         # measure every piece first
         logo = _logo_on(fit_image(load_logo(brand.logo), column.w * 0.5, 8 * u), card_rgb) if brand.logo else None
@@ -234,7 +238,7 @@ def end_card(width: int, height: int, brand: Brand, *, title: str, price: Decima
         if product is not None and wide:
             item = _product_image(product, beside.w - 2, beside.h - 2, workdir)
         elif product is not None and zone.h - needed - gap > 10 * u:
-            item = _product_image(product, zone.w - 2, zone.h - needed - gap - 2, workdir)
+            item = _product_image(product, column.w - 2, zone.h - needed - gap - 2, workdir)
             needed += item.height + gap
 
         # place: a vertical stack centred in its column; without a product beside it, each line centred too
