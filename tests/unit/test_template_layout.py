@@ -15,8 +15,11 @@ from PIL import Image, ImageDraw
 
 from webapp.catalog.demo import demo_shot
 from webapp.render import ASPECT_SIZES, RECIPES, RenderSpec, render
-from webapp.render.brand import Brand
+from webapp.render.brand import Brand, contrast_ratio, hex_to_rgb
+from webapp.render.graph import Graph
 from webapp.render.layout import Box, Layout
+from webapp.render.overlays import OverlayMaker
+from webapp.render.recipes import Ctx, default_captions
 from webapp.render.renderer import compose, prepare_images
 from webapp.render.spec import VOICE_START_S, Word
 from webapp.render.stage import DirectoryCache, look_at
@@ -256,3 +259,18 @@ def test_the_spec_call_outs_of_a_list_keep_one_size(looks_by_aspect):
     lines = {name: box.h for name, box in layout.boxes.items() if name.startswith("callout_")}
     assert len({round(h) for h in lines.values()}) <= 2  # one size: a one-line and a two-line height at most
     assert min(lines.values()) > 0.6 * max(lines.values())
+
+
+def test_the_word_being_said_reads_on_its_plate_over_a_light_frame(tmp_path):
+    """A red accent on a navy caption plate read 2.7:1 where a light photo showed through the
+    plate; the plate is nearly opaque now and the accent reads 3:1 on it over white, still red."""
+    brand = Brand(primary="#1E2A44", accent="#C8102E")
+    spec = RenderSpec(recipe="product_showcase", images=(), title="Aurora Desk Lamp", brand=brand)
+    c = Ctx(spec, 720, 1280, 30, 300, [], Graph(720, 1280, 30), OverlayMaker(tmp_path, 720, 1280, brand),
+            Layout(720, 1280), tmp_path, 0.5)
+    style = default_captions(c)
+    *plate, alpha = style.plate
+    over_white = tuple(round(p * alpha / 255 + 255 * (1 - alpha / 255)) for p in plate)
+    highlight = hex_to_rgb(style.accent)
+    assert contrast_ratio(highlight, over_white) >= 3
+    assert highlight[0] > highlight[1] + 100  # red, not washed out to pink
