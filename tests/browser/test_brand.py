@@ -1,5 +1,6 @@
 """Settings → Brand in a real browser: a logo uploads as soon as it is picked, without undoing
-colours typed but not yet saved; a bad value is named beside its own field."""
+colours typed but not yet saved, and is removed only once confirmed; a bad value is named
+beside its own field."""
 
 from __future__ import annotations
 
@@ -31,3 +32,13 @@ def test_a_picked_logo_uploads_at_once_and_keeps_the_colours_being_edited(page, 
     expect(brand.get_by_label("Call to action")).to_have_value("Shop the Bloom")
     expect(brand.get_by_role("img", name="Your logo")).to_be_visible()
     assert_fits_the_width(page)
+    # removing it asks first (it was gone at one click); "Not now" keeps it
+    brand.get_by_role("button", name="Remove logo").click()
+    dialog = page.locator("#confirm-dialog")
+    expect(dialog).to_contain_text("Remove your logo?")
+    dialog.get_by_role("button", name="Not now").click()
+    expect(brand.get_by_role("img", name="Your logo")).to_be_visible()
+    brand.get_by_role("button", name="Remove logo").click()
+    dialog.get_by_role("button", name="Remove logo").click()
+    expect(brand.get_by_role("img", name="Your logo")).to_be_hidden()
+    expect(brand).to_contain_text("No logo yet")

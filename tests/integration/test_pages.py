@@ -234,7 +234,7 @@ def test_a_product_page_says_what_its_key_is_for(client, workspace):
     product = make_product(workspace, "Key Lamp")
     page = client.get(f"/products/{product.id}").get_data(as_text=True)
     assert f"Key <code>{product.external_key}</code>" in page
-    assert "how an import updates this product, and what the storefront embed names" in page
+    assert "Importing your catalog again updates the product with this key" in page
 
 
 def test_a_product_whose_photos_failed_to_download_says_so_and_leads_to_the_retry(client, workspace):
