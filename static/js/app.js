@@ -187,9 +187,17 @@
     const count = field.dataset.counts === "lines"
       ? lines.reduce(function (sum, line) { return sum + line.length; }, 0)
       : field.value.length;
+    const problems = field.dataset.maxLines ? scriptProblems(lines, count, max, field.dataset) : "";
     counter.querySelector("[data-count]").textContent = count;
-    counter.classList.toggle("over", count > max || (field.maxLength > 0 && count >= max));
-    if (field.dataset.maxLines) field.setCustomValidity(scriptProblems(lines, count, max, field.dataset));
+    counter.classList.toggle("over", count > max || (field.maxLength > 0 && count >= max) || problems !== "");
+    if (!field.dataset.maxLines) return;
+    // said beside the field until it is mended, not only in the bubble that sending shows
+    field.setCustomValidity(problems);
+    const said = document.getElementById(field.dataset.liveError);
+    if (said) { said.textContent = problems; said.hidden = problems === ""; }
+    if (problems) field.setAttribute("aria-invalid", "true");
+    else if (field.dataset.saidInvalid) field.removeAttribute("aria-invalid");
+    field.dataset.saidInvalid = problems ? "yes" : "";
   });
 
   // A script over its limits is refused before the form asks to spend a video (the server's

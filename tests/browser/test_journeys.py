@@ -132,8 +132,14 @@ def test_generate_from_a_product_page(page, live_app, shop):
         "Line 1 has more than 200 characters: split it; the script has 549 characters, at most 520.")
     script.fill("\n".join(f"Line {n}." for n in range(1, 10)))
     assert script.evaluate("t => t.validationMessage") == "The script has 9 lines, at most 8."
+    # and said beside the field until it is mended, the counter red though under 520
+    expect(page.locator("#script-live-error")).to_have_text("The script has 9 lines, at most 8.")
+    expect(script).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#script-hint")).to_have_class(re.compile(r"\bover\b"))
     script.fill(drafted)
     assert script.evaluate("t => t.validity.valid")
+    expect(page.locator("#script-live-error")).to_be_hidden()
+    expect(script).not_to_have_attribute("aria-invalid", "true")
     page.get_by_role("button", name="Preview").click()
     expect(page.locator("#instant-preview video")).to_be_visible()
     page.wait_for_function("() => { const v = document.querySelector('#instant-preview video');"

@@ -148,7 +148,8 @@ class GenerateForm(VideoChoices):
     script = TextAreaField("Script: what the voiceover says, line by line",
                            render_kw={"rows": 5, "data-counter": "script-hint", "data-counter-max": MAX_SCRIPT_CHARS,
                                       "data-counts": "lines", "data-max-lines": contract.MAX_SCRIPT_LINES,
-                                      "data-max-line-chars": contract.MAX_SCRIPT_LINE_CHARS})
+                                      "data-max-line-chars": contract.MAX_SCRIPT_LINE_CHARS,
+                                      "data-live-error": "script-live-error"})
     script_edited = HiddenField(default="")  # set by the page once the merchant types in the script
     submission = HiddenField()  # this form's one-time token: sent twice as it is, it makes one video
     captions = TextAreaField("Captions (one per line, spread over the video; replace the word-by-word captions)",
