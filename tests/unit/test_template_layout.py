@@ -21,6 +21,7 @@ from webapp.render.layout import Box, Layout
 from webapp.render.overlays import OverlayMaker
 from webapp.render.recipes import Ctx, default_captions
 from webapp.render.renderer import compose, prepare_images
+from webapp.render.shots import detail_card_layer, detail_windows
 from webapp.render.spec import VOICE_START_S, Word
 from webapp.render.stage import DirectoryCache, look_at
 
@@ -217,12 +218,38 @@ def test_a_packshot_of_another_side_stays_whole(tmp_path, photos):
 
 def test_a_long_video_of_few_packshots_cuts_to_their_closer_looks(tmp_path, photos):
     """Two packshots of different sides over 24 s played as two 10-second shots; now each whole
-    product is followed by a closer look at it, so no shot lasts much over 5 s. A short video of
-    the same photos keeps one shot each."""
+    product is followed by a closer look at it, and the first by a second one, until no shot
+    lasts over 5 s. A short video of the same photos keeps one shot each."""
     boxes, area = _product_boxes(tmp_path, [photos[0], photos[2]], duration=24.0)
     fills = [box.w == pytest.approx(area.w, abs=2) and box.h == pytest.approx(area.h, abs=2) for box in boxes]
-    assert fills == [False, True, False, True]  # whole, closer, whole, closer
+    assert fills == [False, True, True, False, True]  # whole, two closer looks, whole, closer
     assert len(_product_boxes(tmp_path, [photos[0], photos[2]], duration=8.0)[0]) == 2
+
+
+def test_a_second_closer_look_shows_another_part(tmp_path):
+    """The second closer look of the headphones is another part of them (the other ear cup, the
+    headband), not the first one again."""
+    photo = tmp_path / "front.jpg"
+    demo_shot("orbit-headphones", 0).image.save(photo, quality=90)
+    image = prepare_images([photo], tmp_path, max_side=2560)[0]
+    look = look_at(image.index, image.source, image.path, (image.width, image.height), tmp_path, None)
+    area = Box(36, 96, 648, 646)
+    windows = detail_windows(look, area, most=2)
+    assert len(windows) == 2
+    cards = []
+    for nth, window in enumerate(windows):
+        layer = detail_card_layer(look, window, area, tmp_path / f"detail-{nth}.png", radius=10)
+        with Image.open(layer.path) as card:
+            cards.append(np.asarray(card.convert("L"), np.float32))
+    assert np.abs(cards[0] - cards[1]).mean() > 20
+
+
+def test_a_product_with_one_detailed_part_gets_one_closer_look(tmp_path):
+    """The lamp's only part that fills a closer look is its shade: a long video showed it twice
+    running (seen in a walkthrough); now it has one closer look."""
+    photo = tmp_path / "lamp.jpg"
+    demo_shot("aurora-lamp", 0).image.save(photo, quality=90)
+    assert len(_product_boxes(tmp_path, [photo], duration=24.0)[0]) == 2  # the lamp whole, then its shade
 
 
 def _spec_sheet(looks_by_aspect, script: tuple[str, ...], description: str) -> Layout:

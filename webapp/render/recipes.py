@@ -33,6 +33,7 @@ from .shots import (
     beat_cuts,
     card_layer,
     detail_card_layer,
+    detail_windows,
     even,
     focus_of,
     is_tall,
@@ -53,6 +54,7 @@ BACKDROP_MARGIN = 0.05  # the backdrop is this much larger than the frame on eac
 CAPTION_PLATE_ALPHA = 245  # nearly opaque: the accent keeps its colour and still reads over a light frame
 SAID_SHARE = 0.6  # a script line says a call-out when it has this share of the call-out's words
 LONGEST_SHOT_S = 5.0  # past this, a packshot shown whole is followed by its closer look
+MAX_CLOSER_LOOKS = 2  # closer looks of one side of a product, at most, in a long video
 
 
 @dataclass
@@ -276,14 +278,22 @@ def plan_shots(c: Ctx, framing: Framing) -> None:
     cut = c.beat * framing.beats_per_shot
     seconds = (c.frames - lead) / c.fps
     count = max(1, min(len(looks), int(seconds / max(1.2, cut * 0.75))))
-    plan = [(look, look.index in closer) for look in looks if closer.get(look.index, True)][:count]
+    plan = [(look, int(look.index in closer)) for look in looks if closer.get(look.index, True)][:count]
+    windows: dict[int, list[Box]] = {}  # the closer looks each photo has, found once
+
+    def details(look: Look) -> list[Box]:
+        if look.index not in windows:
+            windows[look.index] = detail_windows(look, area, MAX_CLOSER_LOOKS)
+        return windows[look.index]
+
     if not c.preview:
-        plan = _closer_looks_for_time(plan, seconds)
+        plan = _closer_looks_for_time(plan, seconds, lambda look: len(details(look)))
     c.t = 0 if len(plan) == 1 else min(round(framing.transition_s * c.fps), round(c.beat * c.fps))
     c.starts = beat_cuts(c.frames, len(plan), c.beat, c.fps, first=lead)
-    for k, (look, is_closer) in enumerate(plan):
-        if is_closer:
-            layer = detail_card_layer(look, area, c.workdir / f"layer_{k:02d}.png", radius=c.px(1.6))
+    for k, (look, closer_rank) in enumerate(plan):
+        if closer_rank:
+            window = details(look)[_closer_looks_before(plan, k)]
+            layer = detail_card_layer(look, window, area, c.workdir / f"layer_{k:02d}.png", radius=c.px(1.6))
             shot = Shot(look, layer.product, layer=layer, closer=True)
         elif look.staged:
             box = stage_box(area, look.cutout_size(), c.width, c.height, fill=framing.fill)
@@ -300,6 +310,12 @@ def plan_shots(c: Ctx, framing: Framing) -> None:
         # products are pictures: one may cross another during a transition, text may cross none
         c.layout.place(f"product_{k}", shot.product, in_safe_zone=False,
                        may_overlap=("area", *(f"product_{j}" for j in range(k))), when=c.span(k))
+
+
+def _closer_looks_before(plan: list[tuple[Look, int]], k: int) -> int:
+    """How many closer looks of the same side come before shot ``k``: which of its photo's
+    details it shows (the next one, not one another photo of that side has shown)."""
+    return sum(1 for j in _side_of(plan, plan[k][0]) if j < k and plan[j][1])
 
 
 def _closer_looks(looks: list[Look]) -> dict[int, bool]:
@@ -323,20 +339,28 @@ def _closer_looks(looks: list[Look]) -> dict[int, bool]:
     return verdicts
 
 
-def _closer_looks_for_time(plan: list[tuple[Look, bool]], seconds: float) -> list[tuple[Look, bool]]:
-    """Shots of (look, closer) with closer looks added where there are too few photos for the
-    length (a long script over three photos played as 10-second shots): while a shot would last
-    over LONGEST_SHOT_S, the next packshot shown whole, whose side has no closer look yet, is
-    followed by one. A scene has none: its most detailed part is often not the product."""
+def _closer_looks_for_time(plan: list[tuple[Look, int]], seconds: float,
+                           details: Callable[[Look], int]) -> list[tuple[Look, int]]:
+    """Shots of (look, closer: 0 whole, n its side's n-th closer look), with closer looks added
+    where there are too few photos for the length (a long script over three photos played as
+    10-second shots): while a shot would last over LONGEST_SHOT_S, a packshot shown whole is
+    followed by a closer look, one side after another, then by a second one where ``details``
+    says its photo has another part to show, up to MAX_CLOSER_LOOKS. A scene has none: its
+    most detailed part is often not the product."""
     plan = list(plan)
-    k = 0
-    while k < len(plan) and seconds / len(plan) > LONGEST_SHOT_S:
-        look, is_closer = plan[k]
-        if look.staged and not is_closer and not any(shown and other.looks_like(look) for other, shown in plan):
-            plan.insert(k + 1, (look, True))
-            k += 1
-        k += 1
+    for rank in range(1, MAX_CLOSER_LOOKS + 1):
+        for look in [look for look, closer in plan if look.staged and not closer]:
+            if seconds / len(plan) <= LONGEST_SHOT_S:
+                return plan
+            side = _side_of(plan, look)
+            if len(side) == rank and details(look) >= rank:  # shown whole, with rank - 1 closer looks so far
+                plan.insert(side[-1] + 1, (look, rank))
     return plan
+
+
+def _side_of(plan: list[tuple[Look, int]], look: Look) -> list[int]:
+    """The shots of ``look``'s side: itself, and the closer looks of it or of a photo of the same side."""
+    return [k for k, (other, closer) in enumerate(plan) if other is look or (closer and other.looks_like(look))]
 
 
 def staged_backdrop(c: Ctx, *, wall: RGB | None = None, dark: bool | None = None, floor_at: float | None = None) -> None:

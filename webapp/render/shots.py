@@ -30,6 +30,8 @@ DETAIL_SHARE = 0.5  # a detail card shows this share of its product across
 MAX_DETAIL_UPSCALE = 1.6  # and blows the photo up no more than this
 DETAIL_SEARCH_SHRINK = 3  # the detail is looked for on a copy this many times smaller
 DETAIL_MIN_COVER = 0.5  # share of the card the product fills, at least, where it can
+DETAIL_OVERLAP = 0.3  # a further detail shows at most this share of one shown before
+DETAIL_FURTHER_COVER = 0.8  # and at least this share of the product the first one shows
 
 
 def is_tall(width: int, height: int) -> bool:
@@ -180,11 +182,13 @@ def card_layer(look: Look, area: Box, out: Path, *, radius: float) -> Layer:
     return _card(look.path, Box(x, y, w, h), area, out, radius=radius)
 
 
-def detail_card_layer(look: Look, area: Box, out: Path, *, radius: float) -> Layer:
-    """A closer look at a packshot, for one that follows another on the same stage (the same
-    product, the same size, twice running): the part of its product with the most detail (the
-    most edge energy on the product, in a window it mostly fills: an ear cup, a dial, a label),
-    as a card in the area's shape."""
+def detail_windows(look: Look, area: Box, most: int = 1) -> list[Box]:
+    """Closer looks at a packshot, for one that follows another on the same stage (the same
+    product, the same size, twice running), or for a long video of few photos: windows of the
+    photo in the shape of ``area``, on the parts of its product with the most detail (the most
+    edge energy on the product, in a window it mostly fills: an ear cup, a dial, a label), the
+    most detailed first; each further one overlaps none before it by more than DETAIL_OVERLAP.
+    At most ``most``, and fewer where the product has no other such part (a lamp's shade)."""
     pw, ph = look.size
     product = look.product_box
     aspect = area.w / area.h
@@ -200,7 +204,7 @@ def detail_card_layer(look: Look, area: Box, out: Path, *, radius: float) -> Lay
     energy = cv2.integral(np.hypot(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1)) * product_pixels)
     cover = cv2.integral(product_pixels)
     sw, sh = w / f, h / f
-    best, x, y = (-1.0, -1.0), 0.0, 0.0
+    ranked = []
     for cx in np.linspace(product.x, product.right, 9) / f:  # windows centred on the product
         for cy in np.linspace(product.y, product.bottom, 9) / f:
             x0, y0 = int(min(max(cx - sw / 2, 0), grey.shape[1] - sw)), int(min(max(cy - sh / 2, 0), grey.shape[0] - sh))
@@ -208,9 +212,28 @@ def detail_card_layer(look: Look, area: Box, out: Path, *, radius: float) -> Lay
             share = _window_sum(cover, x0, y0, x1, y1) / max(1.0, (x1 - x0) * (y1 - y0))
             # mostly product (not the hollow of a headband), then the most detail in it
             score = (float(share >= DETAIL_MIN_COVER), _window_sum(energy, x0, y0, x1, y1) if share >= DETAIL_MIN_COVER else share)
-            if score > best:
-                best, x, y = score, float(x0 * f), float(y0 * f)
-    return _card(look.path, Box(min(x, pw - w), min(y, ph - h), w, h), area, out, radius=radius)
+            ranked.append((score, share, Box(min(x0 * f, pw - w), min(y0 * f, ph - h), w, h)))
+    ranked.sort(key=lambda item: item[0], reverse=True)  # stable: the first of equals wins
+    # a further one shows as much product as the first, nearly (not a corner of backdrop)
+    least = min(DETAIL_MIN_COVER, ranked[0][1] * DETAIL_FURTHER_COVER)
+    chosen: list[Box] = []
+    for _, share, window in ranked:
+        if len(chosen) == most:
+            break
+        if share >= least and all(_overlap_share(window, other) <= DETAIL_OVERLAP for other in chosen):
+            chosen.append(window)
+    return chosen
+
+
+def detail_card_layer(look: Look, window: Box, area: Box, out: Path, *, radius: float) -> Layer:
+    """A closer look (one of ``detail_windows``) as a card filling ``area``."""
+    return _card(look.path, window, area, out, radius=radius)
+
+
+def _overlap_share(a: Box, b: Box) -> float:
+    w = max(0.0, min(a.right, b.right) - max(a.x, b.x))
+    h = max(0.0, min(a.bottom, b.bottom) - max(a.y, b.y))
+    return w * h / (a.w * a.h)
 
 
 def _product_mask(look: Look, size: tuple[int, int], scale: float) -> np.ndarray:
