@@ -220,7 +220,7 @@ def detail_windows(look: Look, area: Box, most: int = 1) -> list[Box]:
     for _, share, window in ranked:
         if len(chosen) == most:
             break
-        if share >= least and all(_overlap_share(window, other) <= DETAIL_OVERLAP for other in chosen):
+        if share >= least and all(_overlap(window, other) <= DETAIL_OVERLAP * window.w * window.h for other in chosen):
             chosen.append(window)
     return chosen
 
@@ -228,12 +228,6 @@ def detail_windows(look: Look, area: Box, most: int = 1) -> list[Box]:
 def detail_card_layer(look: Look, window: Box, area: Box, out: Path, *, radius: float) -> Layer:
     """A closer look (one of ``detail_windows``) as a card filling ``area``."""
     return _card(look.path, window, area, out, radius=radius)
-
-
-def _overlap_share(a: Box, b: Box) -> float:
-    w = max(0.0, min(a.right, b.right) - max(a.x, b.x))
-    h = max(0.0, min(a.bottom, b.bottom) - max(a.y, b.y))
-    return w * h / (a.w * a.h)
 
 
 def _product_mask(look: Look, size: tuple[int, int], scale: float) -> np.ndarray:
