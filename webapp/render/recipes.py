@@ -73,8 +73,7 @@ class Ctx:
     layout: Layout
     workdir: Path
     beat: float  # seconds between two beats of the template's music
-    spoken: bool = False  # the captions are the voice's words (the script is on screen)
-    words: tuple[Word, ...] = ()  # what the voice says and when, in video time
+    words: tuple[Word, ...] = ()  # what the voice says and when, in video time, when it is captioned
     preview: bool = False  # an instant preview: fewer, cheaper pieces
     shots: list[Shot] = field(default_factory=list)
     starts: list[int] = field(default_factory=list)
@@ -82,6 +81,11 @@ class Ctx:
     backdrop: tuple[str, tuple[int, int]] | None = None  # the staged shots' backdrop still and its size
     # when a box shows the product's name, and how big: (start, end, px of its text)
     title_shown: list[tuple[float, float, int]] = field(default_factory=list)
+
+    @property
+    def spoken(self) -> bool:
+        """The captions are the voice's words (the script is on screen)."""
+        return bool(self.words)
 
     @property
     def duration(self) -> float:

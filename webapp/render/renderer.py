@@ -325,8 +325,7 @@ def compose(spec: RenderSpec, looks: list, workdir: Path, *, width: int, height:
     # captions take the place of the voice's words on screen, and both stop at the end card
     merchant = timed_cues(spread(spec.captions, main / fps), main / fps)
     cues = _until(merchant or phrase_cues(words), main / fps)
-    c.spoken = bool(words) and not merchant
-    c.words = words if c.spoken else ()
+    c.words = () if merchant else words
     track = None
     if cues:
         track = make_track(workdir, width, height, fps, main / fps, cues, layout=layout,

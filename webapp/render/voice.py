@@ -105,32 +105,33 @@ def _voice_session(model_path: Path, part: str):
     writable cache folder, every process patches and optimises its own."""
     import onnxruntime
 
+    levels = onnxruntime.GraphOptimizationLevel
+
+    def session(source: str | bytes, level, save_to: str = ""):
+        options = _session_options(level)
+        options.optimized_model_filepath = save_to
+        return onnxruntime.InferenceSession(source, sess_options=options, providers=["CPUExecutionProvider"])
+
     versions = f"piper{metadata.version('piper-tts')}-ort{onnxruntime.__version__}"
     cached = _optimised_model_file(model_path, f"{versions}-{part}")
     if cached is not None and cached.is_file():
         try:
-            return onnxruntime.InferenceSession(
-                str(cached), sess_options=_session_options(onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL),
-                providers=["CPUExecutionProvider"])
+            return session(str(cached), levels.ORT_DISABLE_ALL)
         except Exception:  # noqa: BLE001 - a damaged copy (a full disk): made again below
             cached.unlink(missing_ok=True)
     model = _patched_model(model_path, part)
-    options = _session_options(onnxruntime.GraphOptimizationLevel.ORT_ENABLE_EXTENDED)
-    if cached is None:
-        return onnxruntime.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
-    partial = cached.with_name(f"{cached.name}.{os.getpid()}.{threading.get_ident()}.part")
-    options.optimized_model_filepath = str(partial)
-    try:
-        session = onnxruntime.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
-        os.replace(partial, cached)  # whole or not at all, for processes loading it at once
-        for stale in cached.parent.glob(f"{model_path.stem}-*-{part}.onnx"):  # of other versions
-            if stale != cached:
-                stale.unlink(missing_ok=True)
-    except OSError:
-        partial.unlink(missing_ok=True)
-        options.optimized_model_filepath = ""
-        session = onnxruntime.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
-    return session
+    if cached is not None:
+        partial = cached.with_name(f"{cached.name}.{os.getpid()}.{threading.get_ident()}.part")
+        try:
+            made = session(model, levels.ORT_ENABLE_EXTENDED, str(partial))
+            os.replace(partial, cached)  # whole or not at all, for processes loading it at once
+            for stale in cached.parent.glob(f"{model_path.stem}-*-{part}.onnx"):  # of other versions
+                if stale != cached:
+                    stale.unlink(missing_ok=True)
+            return made
+        except Exception:  # noqa: BLE001 - no room to keep it: this process does without
+            partial.unlink(missing_ok=True)
+    return session(model, levels.ORT_ENABLE_EXTENDED)
 
 
 def _patched_model(model_path: Path, part: str) -> bytes:

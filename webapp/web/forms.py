@@ -160,8 +160,6 @@ class GenerateForm(VideoChoices):
         "customInstructions": "custom_instructions", "options.script": "script", "options.captions": "captions",
     }
 
-    SCRIPT_LIMITS = (contract.MAX_SCRIPT_LINES, contract.MAX_SCRIPT_LINE_CHARS)  # lines, characters a line
-
     def script_chars(self) -> int:
         """What the script's counter shows: what the limit counts."""
         return contract.spoken_chars(self.script.data or "")
