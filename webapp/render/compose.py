@@ -17,6 +17,7 @@ Plain functions over paths, with no model that downloads weights:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +50,10 @@ FRINGE_OUTLINE_STEP = 30  # grey levels from the fringe to what lies beyond it: 
 EDGE_BAND = 3  # px at full size: the outline's band whose colours are pulled in from inside
 COLOUR_BINS = np.array((8, 16, 16))  # L*, a*, b*: coarse in lightness (shading), fine in hue
 FOUND_AT_LEAST = 0.3  # share of a packshot's colours a scene's box holds when it is that product
+FIND_STEPS = 17  # box sizes tried when finding a product in a scene
+SHAPE_AT_LEAST = 0.4  # correlation of the product's pattern of colours with the scene's, to frame it by
+SHAPE_SPREAD_FLOOR = 0.1  # likeness: the least spread a box of the scene is taken to have
+TELLING_HELD = 0.8  # share of the telling colours' box (each way) a box framing the product holds
 
 
 class PhotoError(ValueError):
@@ -78,15 +83,36 @@ class CutOut:
 
 def load_photo(path: Path) -> np.ndarray:
     """The photo as an RGB array, turned upright by its EXIF orientation."""
+    return _read_photo(path, None)[0]
+
+
+def load_small(path: Path, side: int) -> tuple[np.ndarray, float, tuple[int, int]]:
+    """The photo at most ``side`` long, upright, with its scale to the photo and the photo's
+    (upright) size. A JPEG is decoded at the half, quarter or eighth of its size that is just
+    long enough (its DCT scaling: several times quicker than decoding it whole to shrink it)."""
+    rgb, size = _read_photo(path, side)
+    small, _ = _shrink(rgb, side)
+    return small, small.shape[1] / size[0], size
+
+
+def _read_photo(path: Path, side: int | None) -> tuple[np.ndarray, tuple[int, int]]:
+    """The photo as an RGB array, upright, decoded at least ``side`` long when JPEG's scaling
+    allows, and the upright size of the whole photo."""
     try:
         with Image.open(path) as opened:
+            width, height = opened.size
+            if opened.getexif().get(0x0112, 1) in (5, 6, 7, 8):  # a quarter turn
+                width, height = height, width
+            if side is not None and max(width, height) > side:
+                shrink = side / max(width, height)
+                opened.draft("RGB", (math.ceil(opened.width * shrink), math.ceil(opened.height * shrink)))
             image = ImageOps.exif_transpose(opened)
             image = image.convert("RGB")
     except (OSError, UnidentifiedImageError) as error:
         raise PhotoError(f"{Path(path).name!r} is not an image we can read") from error
-    if min(image.size) < 32:
-        raise PhotoError(f"{Path(path).name!r} is {image.width}x{image.height} pixels; at least 32x32 is needed")
-    return np.asarray(image)
+    if min(width, height) < 32:
+        raise PhotoError(f"{Path(path).name!r} is {width}x{height} pixels; at least 32x32 is needed")
+    return np.asarray(image), (width, height)
 
 
 def _shrink(rgb: np.ndarray, side: int) -> tuple[np.ndarray, float]:
@@ -244,9 +270,7 @@ def _one_object(foreground: np.ndarray) -> bool:
 
 def analyse(path: Path) -> PhotoAnalysis:
     """What the photo is and where its product is."""
-    rgb = load_photo(path)
-    height, width = rgb.shape[:2]
-    small, scale = _shrink(rgb, ANALYSIS_SIDE)
+    small, scale, (width, height) = load_small(path, ANALYSIS_SIDE)
     h, w = small.shape[:2]
     ring = _border(h, w, max(2, min(h, w) // 50))
     background = _flood_from_border(small, 3.0)
@@ -281,45 +305,100 @@ def _bin_of(lab: np.ndarray) -> np.ndarray:
 
 def find_product(path: Path, cutout: Path) -> Box | None:
     """Where the product of ``cutout`` (the transparent PNG of a packshot of it) stands in the
-    scene at ``path``: the box of the cut-out's shape that holds most of the product's colours
-    beyond their usual share of the scene (Swain and Ballard's ratio histogram, back-projected).
-    None when that box holds too little of the product's colours: another product, or colours
-    the whole scene is made of. A scene's saliency finds what is sharp and colourful, which is
-    often the set (a row of books) rather than a smooth product; the product's colours do not."""
-    small, scale = _shrink(load_photo(path), ANALYSIS_SIDE)
+    scene at ``path``. Its colours tell whether it is there (Swain and Ballard's ratio
+    histogram, back-projected): the box of the cut-out's shape that holds most of them beyond
+    their usual share of the scene, None when that box holds too little of them (another
+    product, or colours the whole scene is made of). A scene's saliency finds what is sharp and
+    colourful, which is often the set (a row of books) rather than a smooth product; the
+    product's colours do not. Its shape then frames it whole: where its telling colours lie on
+    the cut-out (a lamp's shade, above an arm and a base the colour of the desk) is matched to
+    where they lie in the scene, so the box grows from the part that tells to the product."""
+    small, scale, _ = load_small(path, ANALYSIS_SIDE)
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB)
     with Image.open(cutout) as opened:
         pw, ph = opened.size
         opened.thumbnail((ANALYSIS_SIDE // 2, ANALYSIS_SIDE // 2), Image.Resampling.BOX)
         product = np.asarray(opened.convert("RGBA"))
-    h, w = lab.shape[:2]
     opaque = product[..., 3] > 200
     if opaque.sum() < 16:
         return None
-    wanted = _colours(cv2.cvtColor(np.ascontiguousarray(product[..., :3]), cv2.COLOR_RGB2LAB)[opaque])
+    product_lab = cv2.cvtColor(np.ascontiguousarray(product[..., :3]), cv2.COLOR_RGB2LAB)
+    wanted = _colours(product_lab[opaque])
     usual = _colours(lab.reshape(-1, 3))
-    ratio = np.minimum(wanted / np.maximum(usual, 1e-9), 1.0)
+    ratio = np.minimum(wanted / np.maximum(usual, 1e-9), 1.0).astype(np.float32)
     likeness = ratio[_bin_of(lab)]
-    # a box scores the likeness it holds above twice the scene's mean: big enough to hold the
-    # product, no bigger; every size from 15 % to 95 % of the scene's height, at every place
-    summed = cv2.integral((likeness - 2 * likeness.mean()).astype(np.float64))
-    best, found = -np.inf, None
-    for share in np.linspace(0.15, 0.95, 17):
-        bh = int(h * share)
-        bw = round(bh * pw / ph)
-        if not 2 <= bw <= w:
-            continue
-        sums = summed[bh:, bw:] - summed[:-bh, bw:] - summed[bh:, :-bw] + summed[:-bh, :-bw]
-        y, x = np.unravel_index(np.argmax(sums), sums.shape)
-        if sums[y, x] > best:
-            best, found = sums[y, x], (int(x), int(y), bw, bh)
+    found = _richest_box(likeness, pw / ph)
     if found is None:
         return None
     x, y, bw, bh = found
     held = _colours(lab[y:y + bh, x:x + bw].reshape(-1, 3))
     if float(np.minimum(wanted, held).sum()) < FOUND_AT_LEAST:
         return None
+    pattern = ratio[_bin_of(product_lab)] * (product[..., 3] / np.float32(255))
+    x, y, bw, bh = _shaped_box(likeness, pattern, found) or found
     return Box(x / scale, y / scale, bw / scale, bh / scale)
+
+
+def _box_sizes(h: int, w: int, aspect: float, steps: int):
+    """The boxes of ``aspect`` (width / height) tried in an ``h`` x ``w`` scene: every height
+    from 15 % to 95 % of the scene's, in ``steps``, that fits its width."""
+    for share in np.linspace(0.15, 0.95, steps):
+        bh = int(h * share)
+        bw = round(bh * aspect)
+        if 4 <= bw <= w:
+            yield bw, bh
+
+
+def _window_sums(summed: np.ndarray, bw: int, bh: int) -> np.ndarray:
+    """The sum of every ``bw`` x ``bh`` window, from the integral image ``summed``."""
+    return summed[bh:, bw:] - summed[:-bh, bw:] - summed[bh:, :-bw] + summed[:-bh, :-bw]
+
+
+def _richest_box(likeness: np.ndarray, aspect: float) -> tuple[int, int, int, int] | None:
+    """The box of ``aspect`` that holds the most likeness above twice the scene's mean: big
+    enough to hold the product's telling colours, no bigger; at every size and place."""
+    h, w = likeness.shape
+    summed = cv2.integral((likeness - 2 * likeness.mean()).astype(np.float64))
+    best, found = -np.inf, None
+    for bw, bh in _box_sizes(h, w, aspect, FIND_STEPS):
+        sums = _window_sums(summed, bw, bh)
+        y, x = np.unravel_index(np.argmax(sums), sums.shape)
+        if sums[y, x] > best:
+            best, found = sums[y, x], (int(x), int(y), bw, bh)
+    return found
+
+
+def _shaped_box(likeness: np.ndarray, pattern: np.ndarray,
+                telling: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+    """The box where ``pattern`` (the product's likeness on its cut-out) correlates best with
+    the scene's ``likeness``, at every size, among those that hold the ``telling`` box; None
+    when none correlates clearly. The correlation is normalised with a floor under the scene's
+    spread, so that a flat stretch of the scene matches nothing."""
+    h, w = likeness.shape
+    s1, s2 = cv2.integral2(likeness.astype(np.float64))
+    tx, ty, tw, th = telling
+    best, found = SHAPE_AT_LEAST, None
+    for bw, bh in _box_sizes(h, w, pattern.shape[1] / pattern.shape[0], FIND_STEPS):
+        # only the places whose box holds most of the telling box
+        x_low, x_high = max(0, tx + round(tw * TELLING_HELD) - bw), min(w - bw, tx + round(tw * (1 - TELLING_HELD)))
+        y_low, y_high = max(0, ty + round(th * TELLING_HELD) - bh), min(h - bh, ty + round(th * (1 - TELLING_HELD)))
+        if x_low > x_high or y_low > y_high:
+            continue
+        template = cv2.resize(pattern, (bw, bh), interpolation=cv2.INTER_AREA)
+        template -= template.mean()
+        norm = float(np.sqrt((template * template).sum()))
+        if norm < 1e-6:
+            continue
+        n = bw * bh
+        places = np.s_[y_low:y_high + 1, x_low:x_high + 1]
+        sums = _window_sums(s1, bw, bh)[places]
+        spread = np.maximum(_window_sums(s2, bw, bh)[places] - sums * sums / n, n * SHAPE_SPREAD_FLOOR ** 2)
+        held = likeness[y_low:y_high + bh, x_low:x_high + bw]
+        score = cv2.matchTemplate(held, template, cv2.TM_CCORR) / (norm * np.sqrt(spread)).astype(np.float32)
+        y, x = np.unravel_index(np.argmax(score), score.shape)
+        if score[y, x] > best:
+            best, found = float(score[y, x]), (int(x + x_low), int(y + y_low), bw, bh)
+    return found
 
 
 def cut_out(path: Path, out_png: Path, *, draft: bool = False) -> CutOut:

@@ -25,7 +25,7 @@ from .compose import PhotoError, analyse, cut_out, find_product
 from .layout import Box
 
 # Bumped whenever analyse or cut_out change what they make, so that old entries are not used.
-LOOK_VERSION = 9
+LOOK_VERSION = 10
 SILHOUETTE_SIDE = 64  # px: cut-outs are compared as silhouettes this size
 SAME_SIDE_IOU = 0.85  # two silhouettes that overlap this much show the same side of a product
 
