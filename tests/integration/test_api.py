@@ -267,6 +267,8 @@ BAD_VIDEO_BODIES = [
     ({"productId": 1, "template": "lifestyle", "options": {"duration": "ten"}}, "options.duration",
      "options.duration must be a whole number."),
     ({"productId": 1, "template": "lifestyle", "options": {"aspectRatio": "4:3"}}, "options.aspectRatio", None),
+    ({"productId": 1, "template": "lifestyle", "options": {"resolution": "4k"}}, "options.resolution",
+     "options.resolution must be one of: 720p or 1080p."),
     ({"productId": 1, "template": "lifestyle", "options": {"music": "yes"}}, "options.music",
      "options.music must be true or false."),
     ({"productId": 1, "template": "lifestyle", "options": {"captions": "Hello"}}, "options.captions",

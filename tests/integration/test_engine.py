@@ -269,6 +269,21 @@ def test_a_script_over_its_limits_is_marked_with_every_reason_beside_it(app, cli
 # ---------------------------------------------------------- local renderer --
 
 
+def test_a_full_hd_video_is_rendered_at_1080p_and_listed_as_such(app, client, workspace):
+    product = make_product(workspace, images=2)
+    response = client.post("/videos", data={"product_id": product.id, "template": "lifestyle", "aspect_ratio": "9:16",
+                                            "resolution": "1080p", "duration": "5", "voiceover": ""})
+    assert response.status_code == 302
+    video_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert fresh(video_id).options["resolution"] == "1080p"
+    run_worker_until(app, lambda: fresh(video_id).status in ("completed", "failed"))
+    video = fresh(video_id)
+    assert video.status == "completed", video.error
+    assert (video.width, video.height) == (1080, 1920)
+    page = client.get("/videos").get_data(as_text=True)
+    assert "9:16 1080p" in page
+
+
 def test_a_video_generated_from_the_product_page_is_a_real_mp4(app, client, workspace, media_backend):
     product = make_product(workspace, images=3)
     response = client.post(

@@ -223,7 +223,8 @@ def test_each_model_is_sent_its_own_input_and_its_video_completes(env, fake):
     (SORA, {"aspectRatio": "1:1"}, "options.aspectRatio", "Sora 2 makes 16:9 or 9:16 videos, not 1:1"),
     (SORA, {"duration": 5}, "options.duration", "Sora 2 makes videos of 10 s or 15 s, not 5 s"),
     ("kling-9/image-to-video", {}, "model", "Kie.ai offers the models kling-2.6/image-to-video, sora-2-image-to-video"),
-], ids=["kling-7s", "veo-1:1", "veo-fast-10s", "sora-1:1", "sora-5s", "unknown-model"])
+    (KLING, {"resolution": "1080p"}, "options.resolution", "Kie.ai makes its videos at its own size"),
+], ids=["kling-7s", "veo-1:1", "veo-fast-10s", "sora-1:1", "sora-5s", "unknown-model", "kling-1080p"])
 def test_a_request_a_model_cannot_make_is_refused_before_anything_is_charged(env, fake, model, options, field, words):
     with pytest.raises(GenerationError) as refused:
         env.create(model=model, options=options)

@@ -1,5 +1,5 @@
-"""Every template's layout, for every aspect ratio and for short, long, right-to-left and emoji
-text: the boxes the template computes before drawing stay in the frame and its safe zone, no
+"""Every template's layout, for every aspect ratio at every frame size it is made at (its
+standard size and each resolution) and for short, long, right-to-left and emoji text: the boxes the template computes before drawing stay in the frame and its safe zone, no
 two boxes on screen together overlap (nor cover the product) unless the template placed them
 to, and the brand's corner watermark finds its place. The videos are composed, not encoded:
 the boxes are what the graph draws."""
@@ -14,7 +14,14 @@ import pytest
 from PIL import Image, ImageDraw
 
 from webapp.catalog.demo import demo_shot
-from webapp.render import ASPECT_SIZES, RECIPES, RenderSpec, render
+from webapp.render import (
+    ASPECT_SIZES,
+    RECIPES,
+    RESOLUTIONS,
+    RenderSpec,
+    frame_size,
+    render,
+)
 from webapp.render.brand import Brand, contrast_ratio, hex_to_rgb
 from webapp.render.graph import Graph
 from webapp.render.layout import Box, Layout
@@ -38,7 +45,10 @@ TEXTS = {
     "emoji": ("Orbit Headphones 🎧🔥", "Deep bass 🔊. 30-hour battery ⚡.", "Fold flat ✈️. Travel light ✨.",
               "$199.00"),
 }
-CASES = [(recipe, aspect, text) for recipe in sorted(RECIPES) for aspect in ASPECT_SIZES for text in TEXTS]
+# each shape's frames: its standard size and each resolution's, once each
+FRAMES = [(aspect, size) for aspect in ASPECT_SIZES
+          for size in sorted({frame_size(aspect, resolution) for resolution in (None, *RESOLUTIONS)})]
+CASES = [(recipe, aspect, size, text) for recipe in sorted(RECIPES) for aspect, size in FRAMES for text in TEXTS]
 
 
 def spoken(lines: tuple[str, ...]) -> tuple[Word, ...]:
@@ -99,12 +109,13 @@ def boxes_shown_together(layout: Layout) -> list[tuple[str, str]]:
     return pairs
 
 
-@pytest.mark.parametrize(("recipe", "aspect", "text"), CASES, ids=["-".join(case) for case in CASES])
+@pytest.mark.parametrize(("recipe", "aspect", "size", "text"), CASES,
+                         ids=[f"{recipe}-{aspect}-{w}x{h}-{text}" for recipe, aspect, (w, h), text in CASES])
 def test_every_box_stays_in_the_safe_zone_clear_of_the_others_and_the_product(looks_by_aspect, logo, recipe,
-                                                                               aspect, text):
+                                                                               aspect, size, text):
     title, description, instructions, price = TEXTS[text]
     script = (title, *description.split(". "))
-    width, height = ASPECT_SIZES[aspect]
+    width, height = size
     workdir, looks = looks_by_aspect[aspect]
     spec = RenderSpec(recipe=recipe, images=(), title=title, price=price, description=description,
                       custom_instructions=instructions, aspect_ratio=aspect, script=script, voiceover=True,

@@ -96,6 +96,7 @@ def choose(request: VideoRequest) -> Choice:
     model = _model(provider, request.model)
     if model is not None:
         _fits(model, request)
+    _resolution_fits(provider, request)
     return Choice(template, provider, model.key if model else None, _voiceover(provider, request))
 
 
@@ -128,6 +129,17 @@ def _fits(model: ModelInfo, request: VideoRequest) -> None:
         shapes = " or ".join(model.aspect_ratios)
         raise GenerationError(f"{model.name} makes {shapes} videos, not {shape}. Choose one of those, or another "
                               "model.", "options.aspectRatio")
+
+
+def _resolution_fits(provider: Provider, request: VideoRequest) -> None:
+    """A resolution asked for is one the provider makes (an empty one: its standard size)."""
+    wanted, made = request.options.resolution, provider.capabilities.resolutions
+    if wanted is None or wanted in made:
+        return
+    if not made:
+        raise GenerationError(f"{provider.label} makes its videos at its own size. Leave the resolution on "
+                              "Standard.", "options.resolution")
+    raise GenerationError(f"{provider.label} makes {' or '.join(made)} videos, not {wanted}.", "options.resolution")
 
 
 def _voiceover(provider: Provider, request: VideoRequest) -> bool:

@@ -42,6 +42,7 @@ from ..limits import (
 )
 from ..numbers import MAX_ID
 from ..render.brand import FONTS
+from ..render.spec import RESOLUTIONS
 from .errors import GenerationError
 
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL characters
@@ -49,6 +50,7 @@ COLOUR = r"^#[0-9a-fA-F]{6}$"
 PATTERN_WORDS = {NO_NUL: "must not contain NUL characters", COLOUR: "must be a colour like #1E2A44"}
 MAX_SCRIPT_LINE_CHARS = 200
 AspectRatio = Literal["16:9", "9:16", "1:1"]
+Resolution = Literal[RESOLUTIONS]  # type: ignore[valid-type]
 Text = Annotated[str, StringConstraints(pattern=NO_NUL)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
@@ -96,6 +98,12 @@ def spoken_chars(text: str) -> int:
 
 class VideoOptions(Contract):
     aspect_ratio: AspectRatio = "16:9"
+    resolution: Resolution | None = Field(
+        default=None,
+        description="The short side of the frame: 720p (1280x720, 720x1280, 720x720) or 1080p (1920x1080, "
+                    "1080x1920, 1080x1080). Empty: the provider's standard size (the local renderer's: 1280x720, "
+                    "720x1280, 1080x1080).",
+    )
     duration: int | None = Field(
         default=None, ge=MIN_DURATION, le=MAX_DURATION,
         description="Seconds. Empty: the video is as long as its voiceover (or the provider's default).",

@@ -46,6 +46,7 @@ def build_request(video: Video) -> GenerationRequest:
         image_urls=tuple(image.source_url or media.public_url(image.file_path, media.PROVIDER_LINK_S) for image in images),
         custom_instructions=video.custom_instructions,
         aspect_ratio=options.get("aspect_ratio", "16:9"),
+        resolution=options.get("resolution"),
         duration=options.get("duration"),
         captions=tuple(_caption(c) for c in options.get("captions", [])),
         music=options.get("music", False),

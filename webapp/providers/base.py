@@ -98,6 +98,7 @@ class GenerationRequest:
     image_urls: tuple[str, ...]  # the same images as URLs a remote provider can fetch
     custom_instructions: str = ""
     aspect_ratio: str = "16:9"
+    resolution: str | None = None  # "720p" | "1080p" (one of capabilities.resolutions); None: its standard size
     duration: int | None = None  # seconds; None: as long as the voiceover, or the provider's default
     captions: tuple[Caption, ...] = ()
     music: bool = False
@@ -169,6 +170,7 @@ class Capabilities:
     staged_images: bool = False  # product images are copied to its storage first (stage_images)
     cancel: bool = False  # cancel() stops the job there (otherwise it runs on, unpolled)
     voiceover: bool = False  # it can speak the script (GenerationRequest.voiceover)
+    resolutions: tuple[str, ...] = ()  # the resolutions a video may ask of it; (): its own size, not chosen
     # Jobs run inside the process that submitted them (the local renderer): the video stays
     # leased to that process while it runs; a job the process lost is restarted elsewhere;
     # jobs whose video was canceled by another process are stopped (active_jobs).

@@ -68,6 +68,7 @@ def render_spec(request: GenerationRequest) -> render.RenderSpec:
         description=request.description,
         custom_instructions=request.custom_instructions,
         aspect_ratio=request.aspect_ratio,
+        resolution=request.resolution,
         duration=float(request.duration) if request.duration else None,  # none: the voice's length
         captions=request.captions,  # untimed ones are spread over the video before its end card
         music=request.music,
@@ -129,7 +130,7 @@ class _RenderJob:
 class LocalProvider(BaseProvider):
     name = "local"
     label = "Reelboard's renderer"
-    capabilities = Capabilities(cancel=True, in_process=True, voiceover=True)
+    capabilities = Capabilities(cancel=True, in_process=True, voiceover=True, resolutions=render.RESOLUTIONS)
     poll_interval = (1.0, 2.0)
 
     def __init__(self, config: Mapping[str, Any], reporter: Reporter | None = None) -> None:

@@ -13,6 +13,7 @@ from .recipes import RECIPES, Recipe
 from .renderer import compose, render, render_instant, render_preview
 from .spec import (
     ASPECT_SIZES,
+    RESOLUTIONS,
     Caption,
     InvalidImageError,
     RenderCanceled,
@@ -20,6 +21,7 @@ from .spec import (
     RenderResult,
     RenderSpec,
     Word,
+    frame_size,
 )
 from .stage import DirectoryCache, LookCache
 
@@ -28,6 +30,7 @@ __all__ = [
     "DEFAULT_BRAND",
     "FONTS",
     "RECIPES",
+    "RESOLUTIONS",
     "Brand",
     "Caption",
     "DirectoryCache",
@@ -41,6 +44,7 @@ __all__ = [
     "Word",
     "compose",
     "contained",
+    "frame_size",
     "lower_thread_priority",
     "render",
     "render_instant",

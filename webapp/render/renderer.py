@@ -40,7 +40,6 @@ from .layout import Box, Layout
 from .overlays import Overlay, OverlayMaker
 from .recipes import RECIPES, Ctx, beat_of, plan_shots
 from .spec import (
-    ASPECT_SIZES,
     DEFAULT_DURATION,
     END_CARD_S,
     MAX_DURATION,
@@ -52,6 +51,7 @@ from .spec import (
     RenderResult,
     RenderSpec,
     Word,
+    frame_size,
     speech_room,
     spread,
     validate_spec,
@@ -178,7 +178,7 @@ def _render(
             raise RenderCanceled("Render canceled")
 
     check_cancel()
-    width, height = size or ASPECT_SIZES[spec.aspect_ratio]
+    width, height = size or frame_size(spec.aspect_ratio, spec.resolution)
     fps = spec.fps
     exe = ffmpeg_binary(ffmpeg_exe)
 

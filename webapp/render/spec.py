@@ -10,11 +10,24 @@ from ..limits import MAX_IMAGES, MAX_INSTRUCTIONS, MAX_SCRIPT_CHARS, MAX_SCRIPT_
 from .brand import DEFAULT_BRAND, Brand
 from .layout import Box, Layout
 
+# Each shape's standard size: what a video is made at when no resolution is asked for
 ASPECT_SIZES: dict[str, tuple[int, int]] = {
     "16:9": (1280, 720),
     "9:16": (720, 1280),
     "1:1": (1080, 1080),
 }
+# A resolution a video may ask for instead: the short side of its frame, in pixels
+SHORT_SIDES: dict[str, int] = {"720p": 720, "1080p": 1080}
+RESOLUTIONS = tuple(SHORT_SIDES)
+
+
+def frame_size(aspect_ratio: str, resolution: str | None = None) -> tuple[int, int]:
+    """The frame of a video of ``aspect_ratio`` at ``resolution`` (None: the shape's standard)."""
+    if resolution is None:
+        return ASPECT_SIZES[aspect_ratio]
+    w, h = (int(n) for n in aspect_ratio.split(":"))
+    side = SHORT_SIDES[resolution]
+    return (side * w // h, side) if w >= h else (side, side * h // w)
 
 MIN_DURATION = 5.0
 MAX_DURATION = 30.0
@@ -83,6 +96,7 @@ class RenderSpec:
     description: str = ""
     custom_instructions: str = ""
     aspect_ratio: str = "16:9"
+    resolution: str | None = None  # "720p" | "1080p"; None: the shape's standard size (ASPECT_SIZES)
     duration: float | None = None  # None: as long as the voice needs (8 s without a voice)
     captions: tuple[Caption, ...] = ()  # merchant-timed: shown instead of the word captions
     music: bool = False
@@ -130,6 +144,10 @@ def validate_spec(spec: RenderSpec, recipes: dict, *, min_duration: float = MIN_
     if spec.aspect_ratio not in ASPECT_SIZES:
         raise ValueError(
             f"Unknown aspect ratio {spec.aspect_ratio!r}; expected one of: {', '.join(ASPECT_SIZES)}"
+        )
+    if spec.resolution is not None and spec.resolution not in SHORT_SIDES:
+        raise ValueError(
+            f"Unknown resolution {spec.resolution!r}; expected one of: {', '.join(SHORT_SIDES)}"
         )
     if spec.duration is not None:
         try:

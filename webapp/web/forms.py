@@ -121,17 +121,23 @@ class VideoChoices(ContractForm):
         choices=[("16:9", "16:9 landscape"), ("9:16", "9:16 vertical"), ("1:1", "1:1 square")],
         default="16:9", validate_choice=False,
     )
+    resolution = SelectField(
+        "Resolution",
+        choices=[("", "Standard (720p; 1:1 at 1080p)"), ("1080p", "Full HD 1080p")],
+        default="", validate_choice=False,
+    )
     duration = IntegerField("Length (seconds)", validators=[Optional()], render_kw={"min": 5, "max": 30})
     voiceover = BooleanField("Voiceover: a voice speaks the script", default=True)
     music = BooleanField("Add a music bed")
 
     FIELDS: ClassVar[dict[str, str]] = {
         "provider": "provider", "model": "model", "options.aspectRatio": "aspect_ratio",
-        "options.duration": "duration", "options.music": "music", "options.voiceover": "voiceover",
+        "options.resolution": "resolution", "options.duration": "duration", "options.music": "music", "options.voiceover": "voiceover",
     }
 
     def options(self) -> dict:
-        return {"aspect_ratio": self.aspect_ratio.data, "duration": self.duration.data,
+        return {"aspect_ratio": self.aspect_ratio.data, "resolution": self.resolution.data or None,
+                "duration": self.duration.data,
                 "voiceover": bool(self.voiceover.data), "music": bool(self.music.data)}
 
     def choice(self) -> dict:
