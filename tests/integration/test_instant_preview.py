@@ -5,6 +5,7 @@ out of reach of other workspaces."""
 from __future__ import annotations
 
 import re
+import shutil
 from html import unescape
 from pathlib import Path
 
@@ -85,6 +86,29 @@ def test_another_workspace_can_neither_preview_the_product_nor_read_the_clip(api
     assert other_api.get(made["videoUrl"].removeprefix("http://localhost")).status_code == 404
     assert api.get("/api/v1/media/previews/" + "0" * 40 + "/video").status_code == 404
     assert api.get("/api/v1/media/previews/..%2f..%2fsecret/video").status_code == 404
+
+
+def _clip_text(api, body: dict, folder: Path) -> str:
+    """What tesseract reads, lower-cased, on the frames of the preview ``body`` asks for, every
+    half second."""
+    from tests.unit.test_speaking_video import frame_at, ocr
+
+    answer = api.post("/api/v1/previews", json=body)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    path = folder / "preview.mp4"
+    path.write_bytes(api.get(answer.get_json()["data"]["videoUrl"].removeprefix("http://localhost")).data)
+    return " ".join(ocr(frame_at(path, t, (640, 360)), folder) for t in (0.6, 1.1, 1.6, 2.1, 2.6)).lower()
+
+
+@pytest.mark.skipif(not shutil.which("tesseract"), reason="needs Debian's tesseract-ocr")
+def test_a_preview_with_a_voiceover_captions_the_script_as_the_video_will(api, workspace, tmp_path):
+    product = make_product(workspace)
+    body = {"productId": product.id, "template": "product_showcase",
+            "options": {"script": ["Glow softly tonight.", "Pure beeswax candle."]}}
+    spoken = _clip_text(api, body, tmp_path)
+    assert "glow" in spoken and "softly" in spoken, spoken
+    silent = _clip_text(api, {**body, "options": {**body["options"], "voiceover": False}}, tmp_path)
+    assert "glow" not in silent and "softly" not in silent, silent
 
 
 def test_the_generate_form_shows_the_preview_beside_its_button(client, workspace, tmp_path):

@@ -172,7 +172,7 @@ def instant_preview(workspace: Workspace, request: PreviewRequest) -> str:
         video_id=0, reference="preview", template=request.template, title=product.title, sku=product.sku,
         description=product.description, price=product.price_label, image_files=tuple(i.file_path for i in images),
         image_urls=(), custom_instructions=request.custom_instructions or "", aspect_ratio=options.aspect_ratio,
-        captions=captions, script=tuple(script), compare_at_price=product.compare_at_label,
+        captions=captions, script=tuple(script), voiceover=choice.voiceover, compare_at_price=product.compare_at_label,
         product_url=product.url, brand=kit, workspace_id=workspace.id, product_id=product.id,
     )
     digest = _instant_digest(generation)
@@ -217,6 +217,7 @@ def _instant_digest(request: GenerationRequest) -> str:
         "template": request.template, "title": request.title, "price": request.price,
         "compare_at": request.compare_at_price, "url": request.product_url, "images": request.image_files,
         "instructions": request.custom_instructions, "aspect": request.aspect_ratio, "script": request.script,
+        "voiceover": request.voiceover,
         "captions": [(c.start, c.end, c.text) for c in request.captions], "description": request.description,
         "brand": request.brand.__dict__ if request.brand else None,
     }
