@@ -274,6 +274,8 @@ BAD_VIDEO_BODIES = [
     ({"productId": 1, "template": "lifestyle", "options": {"captions": "Hello"}}, "options.captions",
      "options.captions must be a list."),
     ({"productId": 1, "template": "lifestyle", "options": {"captions": ["x" * 121]}}, "options.captions[0]", None),
+    ({"productId": 1, "template": "lifestyle", "options": {"captions": ["Hi"] * 21}}, "options.captions",
+     "options.captions must have at most 20 captions."),
     ({"productId": 1, "template": "lifestyle", "options": []}, "options", "options must be an object."),
     ({"productId": 1, "template": "lifestyle", "color": "red"}, "color", "color is not a field this request accepts."),
 ]

@@ -247,6 +247,14 @@ def test_the_generate_form_shows_errors_beside_the_fields(app, client, workspace
         "/videos", data={"product_id": product.id, "template": "product_showcase", "aspect_ratio": "16:9", "duration": "99"}
     )
     assert response.status_code == 422 and "between 5 and 30 seconds" in response.get_data(as_text=True)
+    # no product chosen: the select is required in the browser, and said to be beside it
+    response = client.post("/videos", data={"product_id": "", "template": "product_showcase", "aspect_ratio": "16:9"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and re.search(r'<select[^>]*id="product_id"[^>]*required', page)
+    assert re.search(r'<small class="field-error"[^>]*>Choose a product.</small>', page)
+    preview = client.post("/videos/preview", data={"product_id": "", "template": "product_showcase"},
+                          headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Choose a product." in preview and "whole number" not in preview
     assert db.session.scalar(select(func.count(Video.id))) == 0
 
 

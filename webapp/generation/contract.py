@@ -259,6 +259,10 @@ def field_path(loc: tuple[Any, ...]) -> str:
 RANGE_WORDS = {"options.duration": f"must be between {MIN_DURATION} and {MAX_DURATION} seconds"}
 
 
+# what a list's entries are called, by the list's name
+LIST_ITEMS = {"captions": "caption", "script": "line", "productIds": "product"}
+
+
 def sentence(error: dict[str, Any], field: str) -> str:
     """A pydantic error as a sentence for a person that names the field."""
     kind, ctx = error["type"], error.get("ctx") or {}
@@ -276,11 +280,11 @@ def sentence(error: dict[str, Any], field: str) -> str:
         return f"{field} must be at most {ctx['max_length']} characters."
     if kind == "string_too_short":
         return f"{field} must not be empty."
-    if kind == "too_long":
-        return f"{field} must have at most {ctx['max_length']} items."
-    if kind == "too_short":
-        count = ctx["min_length"]
-        return f"{field} must have at least {count} item{'' if count == 1 else 's'}."
+    if kind in ("too_long", "too_short"):
+        count = ctx["max_length" if kind == "too_long" else "min_length"]
+        noun = LIST_ITEMS.get(field.rsplit(".", 1)[-1], "item")
+        bound = "at most" if kind == "too_long" else "at least"
+        return f"{field} must have {bound} {count} {noun}{'' if count == 1 else 's'}."
     if kind == "literal_error":
         return f"{field} must be one of: {ctx['expected'].replace(chr(39), '')}."
     if kind == "string_pattern_mismatch":

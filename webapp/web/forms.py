@@ -144,10 +144,14 @@ class VideoChoices(ContractForm):
         return {"provider": self.provider.data or None, "model": self.model.data or None}
 
 
+CHOOSE_A_PRODUCT = "Choose a product."
+
+
 class GenerateForm(VideoChoices):
     """One video for one product."""
 
-    product_id = SelectField("Product", coerce=str, validate_choice=False)
+    product_id = SelectField("Product", coerce=str, validate_choice=False,
+                             validators=[DataRequired(CHOOSE_A_PRODUCT)])
     template = HiddenField("Template", default="product_showcase")
     custom_instructions = TextAreaField("Custom instructions", render_kw={"maxlength": 500, "rows": 3})
     # counted as it is typed; not cut off at the limit (maxlength would cut a pasted script short)

@@ -26,7 +26,7 @@ from ..providers.base import ProviderError
 from ..storage import current_storage
 from ..zipstream import zip_stream
 from . import live
-from .forms import GenerateForm, fill_generate_form
+from .forms import CHOOSE_A_PRODUCT, GenerateForm, fill_generate_form
 from .helpers import fragment_or_page, page_number, usage_changed
 from .products import render_product_page
 
@@ -198,6 +198,8 @@ def preview():
     here in about a second, free. Every reason it cannot be made beside the button, each naming
     its field by its label."""
     form = GenerateForm()
+    if not form.product_id.data:
+        return render_template("partials/instant_preview.html", errors=[CHOOSE_A_PRODUCT])
     try:
         digest = previews.instant_preview(g.workspace, contract.parse(contract.PreviewRequest, form.request_data()))
     except GenerationError as error:
