@@ -18,6 +18,9 @@ from .layout import Box
 from .textutil import is_rtl
 
 RGBA = tuple[int, int, int, int]
+# the least size of a kicker (units: 1 % of the short side): its capitals about 2.3 % of the
+# frame's width tall, read on a phone held upright (2.6 left "TECH SPECS" 14 px tall at 720p)
+KICKER_LEAST_U = 3.2
 
 
 def rgba(hex_colour: str, alpha: int = 255) -> RGBA:
@@ -335,7 +338,7 @@ class OverlayMaker:
                           min_size=self.px(min_size_u) if min_size_u else None)
         kblock = None
         if kicker:
-            kblock = self.text(kicker.upper(), text_w, max(2.6, size_u * kicker_scale), bold=True, max_lines=1)
+            kblock = self.text(kicker.upper(), text_w, max(KICKER_LEAST_U, size_u * kicker_scale), bold=True, max_lines=1)
         margin = self.px(3) + outline_w
         gap = self.px(1.2) if kblock else 0
         inner_w = max(block.width, kblock.width if kblock else 0)

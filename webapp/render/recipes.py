@@ -825,7 +825,7 @@ def _technical(c: Ctx) -> Built:
     title_when = (0.15, D if c.wide else min(D, max(2.0, D * 0.3)))
     title = c.fit(lambda size: c.ov.headline(s.title, max_w=within.w, size_u=size, max_lines=2, align="left",
                                              kicker="Tech specs", kicker_colour=(*legible_on(c.accent, wall), 255), shadow=0,
-                                             colour=(241, 245, 249, 255)),
+                                             colour=(241, 245, 249, 255), kicker_scale=0.55),
                   (7.0, 6.0, 5.2, 4.4, 3.6), within, title_when, prefer="top")
     if title is not None:
         piece, x, y = title
