@@ -1,8 +1,9 @@
 """Benchmark: the local renderer (one ffmpeg filter graph) against MoviePy 2 and against x264 alone.
 
-    python bench/render.py [--runs 3] [--moviepy-runs 2] [--aspects 16:9,9:16] [--markdown BENCHMARKS.md]
+    python bench/render.py [--runs 3] [--moviepy-runs 2] [--aspects "16:9,9:16,9:16 1080p"] [--markdown BENCHMARKS.md]
 
-Every side makes the same video: 8 s at 30 fps (240 frames), 1280x720 and 720x1280, from the
+Every side makes the same video: 8 s at 30 fps (240 frames), 1280x720 and 720x1280 (each shape's
+standard size), and 1080x1920 (a vertical video in Full HD, ``options.resolution`` 1080p), from the
 same 4 product photos (demo photos of one product, cropped to 1200x1200 JPEGs), encoded by
 libx264 ``veryfast`` CRF 23 (ffmpeg's default threads).
 
@@ -59,7 +60,8 @@ if str(ROOT) not in sys.path:
 DURATION = 8.0
 FPS = 30
 FRAMES = round(DURATION * FPS)
-SIZES = {"16:9": (1280, 720), "9:16": (720, 1280)}
+# the frames measured, by label: a shape at its standard size, or a shape and a resolution
+SIZES = {"16:9": (1280, 720), "9:16": (720, 1280), "9:16 1080p": (1080, 1920)}
 PRESET = "veryfast"
 CRF = 23
 PRODUCT = "orbit-headphones"
@@ -153,15 +155,19 @@ def _cpu() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def bench_spec(folder: Path, aspect: str, voice: bool):
-    """The spec every run of ours renders (with or without its voiceover)."""
+def bench_spec(folder: Path, frame: str, voice: bool):
+    """The spec every run of ours renders in ``frame`` (a label of SIZES), with or without its
+    voiceover."""
     from webapp.render import Brand, RenderSpec
+
+    aspect, _, resolution = frame.partition(" ")
 
     images = sorted(folder.glob(f"{PRODUCT}-*.jpg"))
     brand = Brand(primary="#1E2A44", accent="#F2B33D", font="manrope", logo=folder / "logo.png",
                   cta_text="Shop now", cta_url="https://shop.example.com", watermark=True)
     return RenderSpec(recipe="product_showcase", images=tuple(images), title=TITLE, price=PRICE,
-                      compare_at_price=WAS, description=DESCRIPTION, aspect_ratio=aspect, duration=DURATION,
+                      compare_at_price=WAS, description=DESCRIPTION, aspect_ratio=aspect,
+                      resolution=resolution or None, duration=DURATION,
                       music=True, script=SCRIPT if voice else (), voiceover=voice, fps=FPS, preset=PRESET,
                       crf=CRF, brand=brand, link=LINK, end_card=True)
 
@@ -425,7 +431,7 @@ def measure(runs: int, moviepy_runs: int, aspects: list[str], keep: Path | None 
                         "--aspect", aspects[0], "--variant", "cached", "--out", str(folder / "warm-up.mp4")],
                        cwd=ROOT, check=True, capture_output=True)
         for aspect in aspects:
-            tag = aspect.replace(":", "x")
+            tag = aspect.replace(":", "x").replace(" ", "-")
             side: dict = {}
             ours: dict[str, list[dict]] = {v: [] for v in VARIANTS}
             for k in range(runs):  # the variants interleaved, so drifting load touches both alike
@@ -656,7 +662,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="renders of ours and of the floor (median reported)")
     parser.add_argument("--moviepy-runs", type=int, default=2)
-    parser.add_argument("--aspects", default="16:9,9:16")
+    parser.add_argument("--aspects", default=",".join(SIZES), help="labels of SIZES, comma-separated")
     parser.add_argument("--markdown", type=Path, help="write/replace the bench:render section here")
     parser.add_argument("--keep", type=Path, help="render in this folder and keep the videos")
     parser.add_argument("--worker", choices=["ours", "parts", "moviepy"], help=argparse.SUPPRESS)

@@ -304,3 +304,27 @@ def test_a_refused_generate_form_lands_a_phone_on_what_to_fix(page, live_app, sh
     summary.get_by_role("link", name="Length (seconds): Must be between 5 and 30 seconds.").click()
     expect(page.get_by_label("Length (seconds)")).to_be_in_viewport()
     assert [e for e in page.watch.errors if "422" not in e] == []  # the refusal's own status
+
+
+def test_a_vertical_videos_poster_fills_its_thumbnail_in_the_list(page, live_app, shop):
+    """A 9:16 poster shown whole in a landscape thumbnail would be a sliver: it is cropped to
+    the upper half of the frame, where its product stands; a 16:9 one is shown whole."""
+    from PIL import Image
+
+    vertical = queue_video(live_app, shop, 0, "lifestyle", finish="completed", options={"aspect_ratio": "9:16"})
+    wide = queue_video(live_app, shop, 1, "lifestyle", finish="completed", options={"aspect_ratio": "16:9"})
+    with live_app.app_context():
+        for video_id, size in ((vertical, (720, 1280)), (wide, (1280, 720))):
+            poster = io.BytesIO()
+            Image.new("RGB", size, (200, 120, 40)).save(poster, "JPEG")
+            video = db.session.get(Video, video_id)
+            video.thumbnail_path = media.new_path("videos/test", ".jpg")
+            media.write_atomically(video.thumbnail_path, poster.getvalue())
+        db.session.commit()
+        db.session.remove()
+    log_in(page)
+    page.goto("/videos")
+    fit = "img => [getComputedStyle(img).objectFit, getComputedStyle(img).objectPosition, img.naturalWidth]"
+    expect(page.locator(f"#video-{vertical} img.thumb")).to_be_visible()
+    assert page.locator(f"#video-{vertical} img.thumb").evaluate(fit) == ["cover", "50% 30%", 720]
+    assert page.locator(f"#video-{wide} img.thumb").evaluate(fit)[0] == "contain"
