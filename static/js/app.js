@@ -107,11 +107,16 @@
   }, true);
 
   // Forms that ask first: data-confirm (the shared dialog) or data-confirm-dialog (their own).
-  // A field this page found wrong as it was typed (setCustomValidity) is shown, not sent; the
+  // A field this page found wrong as it was typed (setCustomValidity) is shown, not sent, and so
+  // is, in a form that asks first, any field the browser knows is wrong (a product not chosen, a
+  // length out of range): nobody is asked to spend a video on a form that cannot make one. The
   // forms are novalidate so that every other rule is the server's, said beside its field.
   document.addEventListener("submit", function (event) {
     const form = event.target;
-    const wrong = Array.prototype.find.call(form.elements, function (el) { return el.validity && el.validity.customError; });
+    const asks = form.dataset.confirm || form.dataset.confirmDialog;
+    const wrong = Array.prototype.find.call(form.elements, function (el) {
+      return el.validity && (el.validity.customError || (asks && !el.validity.valid));
+    });
     if (wrong) { event.preventDefault(); wrong.reportValidity(); return; }
     if (form.dataset.confirm && form.dataset.confirmed !== "yes") {
       event.preventDefault();
