@@ -123,7 +123,7 @@ class VideoChoices(ContractForm):
     )
     resolution = SelectField(
         "Resolution",
-        choices=[("", "Standard (720p; 1:1 at 1080p)"), ("1080p", "Full HD 1080p")],
+        choices=[("", "Standard"), ("1080p", "Full HD")],
         default="", validate_choice=False,
     )
     duration = IntegerField("Length (seconds)", validators=[Optional()], render_kw={"min": 5, "max": 30})
