@@ -339,10 +339,10 @@ def find_product(path: Path, cutout: Path) -> Box | None:
     return Box(x / scale, y / scale, bw / scale, bh / scale)
 
 
-def _box_sizes(h: int, w: int, aspect: float, steps: int):
+def _box_sizes(h: int, w: int, aspect: float):
     """The boxes of ``aspect`` (width / height) tried in an ``h`` x ``w`` scene: every height
-    from 15 % to 95 % of the scene's, in ``steps``, that fits its width."""
-    for share in np.linspace(0.15, 0.95, steps):
+    from 15 % to 95 % of the scene's, in FIND_STEPS, that fits its width."""
+    for share in np.linspace(0.15, 0.95, FIND_STEPS):
         bh = int(h * share)
         bw = round(bh * aspect)
         if 4 <= bw <= w:
@@ -360,7 +360,7 @@ def _richest_box(likeness: np.ndarray, aspect: float) -> tuple[int, int, int, in
     h, w = likeness.shape
     summed = cv2.integral((likeness - 2 * likeness.mean()).astype(np.float64))
     best, found = -np.inf, None
-    for bw, bh in _box_sizes(h, w, aspect, FIND_STEPS):
+    for bw, bh in _box_sizes(h, w, aspect):
         sums = _window_sums(summed, bw, bh)
         y, x = np.unravel_index(np.argmax(sums), sums.shape)
         if sums[y, x] > best:
@@ -378,7 +378,7 @@ def _shaped_box(likeness: np.ndarray, pattern: np.ndarray,
     s1, s2 = cv2.integral2(likeness.astype(np.float64))
     tx, ty, tw, th = telling
     best, found = SHAPE_AT_LEAST, None
-    for bw, bh in _box_sizes(h, w, pattern.shape[1] / pattern.shape[0], FIND_STEPS):
+    for bw, bh in _box_sizes(h, w, pattern.shape[1] / pattern.shape[0]):
         # only the places whose box holds most of the telling box
         x_low, x_high = max(0, tx + round(tw * TELLING_HELD) - bw), min(w - bw, tx + round(tw * (1 - TELLING_HELD)))
         y_low, y_high = max(0, ty + round(th * TELLING_HELD) - bh), min(h - bh, ty + round(th * (1 - TELLING_HELD)))
