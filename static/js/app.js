@@ -106,6 +106,28 @@
     opener = null;
   }, true);
 
+  // What the browser found wrong in a field, said beside it (its data-missing when it is empty)
+  // until it is mended: the browser's own bubble fades in a few seconds.
+  function sayBeside(field) {
+    let note = document.getElementById(field.id + "-live-error");
+    if (!note) {
+      note = document.createElement("small");
+      note.id = field.id + "-live-error";
+      note.className = "field-error";
+      field.insertAdjacentElement("afterend", note);
+      field.setAttribute("aria-describedby", ((field.getAttribute("aria-describedby") || "") + " " + note.id).trim());
+    }
+    note.textContent = (field.validity.valueMissing && field.dataset.missing) || field.validationMessage;
+    note.hidden = false;
+    field.setAttribute("aria-invalid", "true");
+    field.addEventListener("input", function mended() {
+      if (!field.validity.valid) return;
+      note.hidden = true;
+      field.removeAttribute("aria-invalid");
+      field.removeEventListener("input", mended);
+    });
+  }
+
   // Forms that ask first: data-confirm (the shared dialog) or data-confirm-dialog (their own).
   // A field this page found wrong as it was typed (setCustomValidity) is shown, not sent, and so
   // is, in a form that asks first, any field the browser knows is wrong (a product not chosen, a
@@ -117,7 +139,12 @@
     const wrong = Array.prototype.find.call(form.elements, function (el) {
       return el.validity && (el.validity.customError || (asks && !el.validity.valid));
     });
-    if (wrong) { event.preventDefault(); wrong.reportValidity(); return; }
+    if (wrong) {
+      event.preventDefault();
+      if (!wrong.validity.customError) sayBeside(wrong);
+      wrong.reportValidity();
+      return;
+    }
     if (form.dataset.confirm && form.dataset.confirmed !== "yes") {
       event.preventDefault();
       const submitter = event.submitter;

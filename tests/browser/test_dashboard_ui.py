@@ -295,7 +295,13 @@ def test_a_refused_generate_form_lands_a_phone_on_what_to_fix(page, live_app, sh
     page.goto("/videos/new")  # no product chosen: said at the select, no dialog asks to spend a video
     page.get_by_role("button", name="Generate video").click()
     expect(page.locator("#generate-confirm")).to_be_hidden()
-    assert page.get_by_label("Product").evaluate("field => field.validity.valueMissing")
+    product = page.get_by_label("Product")
+    assert product.evaluate("field => field.validity.valueMissing")
+    expect(page.locator("#product_id-live-error")).to_have_text("Choose a product.")  # beside it, not only in a bubble
+    expect(product).to_have_attribute("aria-invalid", "true")
+    product.select_option(index=1)
+    expect(page.locator("#product_id-live-error")).to_be_hidden()
+    expect(product).not_to_have_attribute("aria-invalid", "true")
     page.goto(f"/products/{shop['products'][0]}")
     page.locator("summary", has_text="Options").click()
     length = page.get_by_label("Length (seconds)")
@@ -321,8 +327,9 @@ def test_a_refused_generate_form_lands_a_phone_on_what_to_fix(page, live_app, sh
 
 
 def test_a_vertical_videos_poster_fills_its_thumbnail_in_the_list(page, live_app, shop):
-    """A 9:16 poster shown whole in a landscape thumbnail would be a sliver: it is cropped to
-    the upper half of the frame, where its product stands; a 16:9 one is shown whole."""
+    """A 9:16 poster shown whole in a landscape thumbnail would be a sliver: a square of it from
+    the top of its product card down fills a square thumbnail, in the place of a wide one (the
+    titles beside stay in line); a 16:9 one is shown whole."""
     from PIL import Image
 
     vertical = queue_video(live_app, shop, 0, "lifestyle", finish="completed", options={"aspect_ratio": "9:16"})
@@ -338,7 +345,10 @@ def test_a_vertical_videos_poster_fills_its_thumbnail_in_the_list(page, live_app
         db.session.remove()
     log_in(page)
     page.goto("/videos")
-    fit = "img => [getComputedStyle(img).objectFit, getComputedStyle(img).objectPosition, img.naturalWidth]"
+    fit = ("img => [getComputedStyle(img).objectFit, getComputedStyle(img).objectPosition, img.naturalWidth,"
+           " img.clientWidth === img.clientHeight, Math.round(img.getBoundingClientRect().left + img.offsetWidth / 2)]")
     expect(page.locator(f"#video-{vertical} img.thumb")).to_be_visible()
-    assert page.locator(f"#video-{vertical} img.thumb").evaluate(fit) == ["cover", "50% 30%", 720]
-    assert page.locator(f"#video-{wide} img.thumb").evaluate(fit)[0] == "contain"
+    fit_vertical, fit_wide = (page.locator(f"#video-{v} img.thumb").evaluate(fit) for v in (vertical, wide))
+    assert fit_vertical[:4] == ["cover", "50% 14%", 720, True]
+    assert fit_wide[0] == "contain" and not fit_wide[3]
+    assert fit_vertical[4] == fit_wide[4]  # both in the middle of the same place

@@ -151,7 +151,7 @@ class GenerateForm(VideoChoices):
     """One video for one product."""
 
     product_id = SelectField("Product", coerce=str, validate_choice=False,
-                             validators=[DataRequired(CHOOSE_A_PRODUCT)])
+                             validators=[DataRequired(CHOOSE_A_PRODUCT)], render_kw={"data-missing": CHOOSE_A_PRODUCT})
     template = HiddenField("Template", default="product_showcase")
     custom_instructions = TextAreaField("Custom instructions", render_kw={"maxlength": 500, "rows": 3})
     # counted as it is typed; not cut off at the limit (maxlength would cut a pasted script short)
