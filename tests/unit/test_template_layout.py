@@ -30,7 +30,7 @@ from webapp.render.recipes import Ctx, default_captions
 from webapp.render.renderer import compose, prepare_images
 from webapp.render.shots import detail_card_layer, detail_windows
 from webapp.render.spec import VOICE_START_S, Word
-from webapp.render.stage import DirectoryCache, look_at
+from webapp.render.stage import DirectoryCache, Look, look_at
 
 pytestmark = pytest.mark.render
 
@@ -312,3 +312,20 @@ def test_the_word_being_said_reads_on_its_plate_over_a_light_frame(tmp_path):
     highlight = hex_to_rgb(style.accent)
     assert contrast_ratio(highlight, over_white) >= 3
     assert highlight[0] > highlight[1] + 100  # red, not washed out to pink
+
+
+@pytest.mark.parametrize("aspect", ["16:9", "1:1", "9:16"])
+def test_a_scene_no_crop_of_which_holds_its_product_is_shown_whole_on_a_card(tmp_path, aspect):
+    """A tall bottle in a portrait photo: a wide crop of the photo cut off its cap and base (and
+    that frame was the share page's poster); a card of the photo around it shows it whole."""
+    shot = demo_shot("summit-bottle", 1)
+    path = tmp_path / "scene.jpg"
+    shot.image.save(path, quality=90)
+    true = shot.product_box
+    look = Look(0, path, shot.image.size, "scene", true, (200, 200, 200))
+    width, height = ASPECT_SIZES[aspect]
+    spec = RenderSpec(recipe="product_showcase", images=(), title="Summit Bottle", aspect_ratio=aspect)
+    made = compose(spec, [look], tmp_path, width=width, height=height, duration=6.0)
+    if not (tmp_path / "layer_00.png").is_file():  # not a card (a layer) but the photo cropped:
+        shown = made.layout.boxes["product_0"]  # the product unclipped, its box in its shape
+        assert shown.w / shown.h == pytest.approx(true.w / true.h, rel=0.05)

@@ -32,6 +32,7 @@ from .shots import (
     Shot,
     beat_cuts,
     card_layer,
+    cuts_off,
     detail_card_layer,
     detail_windows,
     even,
@@ -305,7 +306,7 @@ def plan_shots(c: Ctx, framing: Framing) -> None:
             shot = Shot(look, layer.product, layer=layer)
         else:
             crop, shown = scene_crop(look, area, c.width, c.height, zoom=framing.zoom)
-            if spills(shown, area, c.width, c.height):
+            if spills(shown, area, c.width, c.height) or cuts_off(crop, look.product_box):
                 layer = card_layer(look, area, c.workdir / f"layer_{k:02d}.png", radius=c.px(1.6))
                 shot = Shot(look, layer.product, layer=layer)
             else:

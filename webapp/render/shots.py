@@ -26,6 +26,7 @@ from .stage import Look
 MIN_TALL_SHARE = 0.5  # in 9:16 the product is at least half the frame's height...
 MAX_TALL_WIDTH = 0.9  # ...unless that makes it wider than this share of the frame
 MAX_SCENE_UPSCALE = 2.6  # a scene is not blown up more than this to frame the product
+SCENE_CROP_HOLDS = 0.9  # share of its product a scene's crop shows, or the scene is shown as a card
 DETAIL_SHARE = 0.5  # a detail card shows this share of its product across
 MAX_DETAIL_UPSCALE = 1.6  # and blows the photo up no more than this
 DETAIL_SEARCH_SHRINK = 3  # the detail is looked for on a copy this many times smaller
@@ -166,9 +167,15 @@ def spills(shown: Box, area: Box, width: int, height: int) -> bool:
     return _overlap(shown, safe) - _overlap(_clip(shown, area), safe) > 0.02 * width * height
 
 
+def cuts_off(crop: Box, product: Box) -> bool:
+    """Whether a scene's crop leaves much of its product out: a tall bottle in a portrait photo
+    has no wide crop that holds it."""
+    return _overlap(crop, product) < SCENE_CROP_HOLDS * product.w * product.h
+
+
 def card_layer(look: Look, area: Box, out: Path, *, radius: float) -> Layer:
     """A scene that cannot fill the frame around its product (the product is too near its
-    edge, or too large): the part of it around the product, as a card with rounded corners and
+    edge, or too large, or too tall for the frame's shape): the part of it around the product, as a card with rounded corners and
     a soft shadow that fills the area."""
     pw, ph = look.size
     product = look.product_box
